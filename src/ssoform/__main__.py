@@ -1,0 +1,5 @@
+"""`python -m ssoform`."""
+
+from ssoform.cli import entrypoint
+
+entrypoint()

@@ -1,0 +1,89 @@
+"""The one exception tree: every error ssoform raises on purpose derives from `SsoformError`.
+
+The CLI maps any `SsoformError` to exit 1 with its message; anything else is a bug and gets a
+distinct exit code with a hint. Messages never carry secret values.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DriverError",
+    "LockError",
+    "ManifestError",
+    "PlanError",
+    "RateLimitedError",
+    "SecretError",
+    "SsoformError",
+    "StalePlanError",
+    "StateError",
+    "UnsafePlanError",
+]
+
+
+class SsoformError(Exception):
+    """Root of every error ssoform raises on purpose."""
+
+
+class ManifestError(SsoformError):
+    """A manifest could not be loaded or is invalid; `diagnostics` holds every problem found."""
+
+    def __init__(self, message: str, diagnostics: list[object] | None = None) -> None:
+        super().__init__(message)
+        self.diagnostics = diagnostics or []
+
+
+class SecretError(SsoformError):
+    """A secret reference could not be resolved (the message names the reference, never a value)."""
+
+
+class DriverError(SsoformError):
+    """A provider API call failed. Names the provider instance and the call."""
+
+    def __init__(
+        self,
+        provider: str,
+        call: str,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retryable: bool = False,
+    ) -> None:
+        self.provider = provider
+        self.call = call
+        self.status = status
+        self.code = code
+        self.retryable = retryable
+        where = f"{provider}: {call}"
+        detail = f"HTTP {status}" if status is not None else "no answer"
+        if code:
+            detail += f" {code}"
+        super().__init__(f"{where}: {detail}: {message}")
+
+
+class RateLimitedError(DriverError):
+    """The provider answered 429; `retry_after` is how long it asked us to wait, in seconds."""
+
+    def __init__(self, provider: str, call: str, message: str, *, retry_after: float) -> None:
+        super().__init__(provider, call, message, status=429, retryable=True)
+        self.retry_after = retry_after
+
+
+class StateError(SsoformError):
+    """The state store could not be read or written."""
+
+
+class LockError(StateError):
+    """The state is locked by another process."""
+
+
+class PlanError(SsoformError):
+    """A plan cannot be made or applied."""
+
+
+class StalePlanError(PlanError):
+    """A saved plan no longer matches the manifest, the state or the live objects."""
+
+
+class UnsafePlanError(PlanError):
+    """A plan exceeds a safety threshold; apply needs --force."""
