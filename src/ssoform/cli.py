@@ -27,6 +27,16 @@ def cli() -> None:
     """Declarative SSO-as-code: validate, plan, apply and report drift."""
 
 
+def _register_commands() -> None:
+    from ssoform.commands import validate
+
+    cli.add_command(validate.validate_command)
+    cli.add_command(validate.schema_command)
+
+
+_register_commands()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -1,0 +1,95 @@
+"""`ssoform validate` and `ssoform schema`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ssoform.commands.options import manifest_options, parse_vars
+from ssoform.manifest.diagnostics import Severity, format_diagnostics
+from ssoform.manifest.load import LoadOptions, load_manifest
+from ssoform.manifest.schema import manifest_schema
+
+__all__ = ["schema_command", "validate_command"]
+
+
+@click.command("validate")
+@manifest_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--resolve-secrets",
+    is_flag=True,
+    help="Also check that every secret reference resolves (never prints values).",
+)
+@click.option(
+    "--cert-warning-days",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="Warn about certificates expiring within this many days.",
+)
+def validate_command(
+    paths: tuple[Path, ...],
+    var_pairs: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    allow_outside_files: bool,
+    fmt: str,
+    resolve_secrets: bool,
+    cert_warning_days: int,
+) -> int:
+    """Validate manifests offline: schema, templates, references and certificates."""
+    options = LoadOptions(
+        cli_vars=parse_vars(var_pairs, var_files),
+        cert_warning_days=cert_warning_days,
+        resolve_secrets=resolve_secrets,
+        allow_outside_files=allow_outside_files,
+    )
+    loaded = load_manifest(list(paths), options)
+    errors = sum(1 for d in loaded.diagnostics if d.severity is Severity.ERROR)
+    warnings = len(loaded.diagnostics) - errors
+    rendered = format_diagnostics(loaded.diagnostics, fmt)
+    if fmt == "json":
+        click.echo(rendered)
+    else:
+        if rendered:
+            click.echo(rendered, err=fmt == "text")
+        if fmt == "text":
+            manifest = loaded.manifest
+            if errors:
+                click.echo(f"invalid: {errors} error(s), {warnings} warning(s)", err=True)
+            elif manifest is not None:
+                conns = sum(len(t.connections) for t in manifest.tenants.values())
+                click.echo(
+                    f"valid: {len(manifest.tenants)} tenant(s), {conns} connection(s), "
+                    f"{len(manifest.providers)} provider instance(s), {warnings} warning(s)"
+                )
+    return 1 if errors or loaded.manifest is None else 0
+
+
+@click.command("schema")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("schemas/ssoform-manifest.schema.json"),
+    show_default=True,
+    help="Where to write the JSON Schema ('-' for stdout).",
+)
+def schema_command(output: Path) -> int:
+    """Write the manifest JSON Schema (for editors) generated from the models."""
+    text = json.dumps(manifest_schema(), indent=2) + "\n"
+    if str(output) == "-":
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+        click.echo(f"wrote {output}")
+    return 0

@@ -1,0 +1,222 @@
+"""Cross-checks that need the whole manifest: references, protocols, duplicates, certificates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ssoform.manifest.certificates import CertInfo
+from ssoform.manifest.diagnostics import PathElem, Severity
+from ssoform.manifest.fields import PUBLIC_MAIL_DOMAINS
+from ssoform.manifest.models import (
+    CantinaConnection,
+    Certificate,
+    CloudflareConnection,
+    DescopeConnection,
+    Manifest,
+    PandaStackConnection,
+    Tenant,
+    VantageConnection,
+    connection_type,
+)
+
+__all__ = ["Finding", "connection_domains", "connection_keys", "cross_check"]
+
+CertLoader = Callable[[str, tuple[PathElem, ...], Certificate], CertInfo]
+"""(idp name, path of the certificate, certificate) -> parsed certificate; raises ValueError."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: tuple[PathElem, ...]
+    message: str
+    severity: Severity = Severity.ERROR
+
+
+_PROTOCOLS: dict[str, tuple[str, ...]] = {
+    "cloudflare": (),
+    "descope": ("saml", "saml-metadata", "oidc"),
+    "vantage": ("saml-metadata",),
+    "cantina": ("oidc",),
+    "pandastack": (),
+}
+
+
+def connection_domains(tenant: Tenant, conn: object) -> list[str]:
+    """The email domains a connection serves: its own list, else the tenant's."""
+    own = getattr(conn, "domains", None)
+    return list(own) if own is not None else list(tenant.domains)
+
+
+def connection_keys(manifest: Manifest, tenant: Tenant, conn: object) -> list[tuple[str, str]]:
+    """The (scope, key) pairs of the live objects a connection declares."""
+    if isinstance(conn, CloudflareConnection):
+        return [(conn.account_id, d) for d in connection_domains(tenant, conn)]
+    if isinstance(conn, DescopeConnection):
+        return [(conn.tenant_id, conn.sso_id or "default")]
+    if isinstance(conn, VantageConnection):
+        return [(conn.managed_account, "sso")]
+    if isinstance(conn, CantinaConnection):
+        domains = connection_domains(tenant, conn)
+        return [(conn.company_id, domains[0] if domains else "")]
+    if isinstance(conn, PandaStackConnection):
+        instance = manifest.providers.get(conn.provider)
+        org = conn.organization_id or str(getattr(instance, "organization_id", ""))
+        return [(org, conn.name)]
+    return []
+
+
+def cross_check(
+    manifest: Manifest, load_cert: CertLoader, *, now: dt.datetime, warning_days: int
+) -> list[Finding]:
+    findings = list(_check_identity_providers(manifest, load_cert, now, warning_days))
+    findings.extend(_check_connections(manifest))
+    findings.extend(_check_duplicate_domains(manifest))
+    findings.extend(_check_duplicate_objects(manifest))
+    return findings
+
+
+def _check_identity_providers(
+    manifest: Manifest, load_cert: CertLoader, now: dt.datetime, warning_days: int
+) -> Iterator[Finding]:
+    for name, idp in manifest.identity_providers.items():
+        if idp.saml is None:
+            continue
+        base: tuple[PathElem, ...] = ("identity_providers", name, "saml")
+        certs: list[tuple[tuple[PathElem, ...], Certificate]] = []
+        if idp.saml.certificate is not None:
+            certs.append(((*base, "certificate"), idp.saml.certificate))
+        certs.extend(
+            ((*base, "additional_certificates", i), c)
+            for i, c in enumerate(idp.saml.additional_certificates)
+        )
+        for path, cert in certs:
+            try:
+                info = load_cert(name, path, cert)
+            except ValueError as exc:
+                yield Finding(path, str(exc))
+                continue
+            days = info.days_left(now)
+            expiry = info.not_after.strftime("%Y-%m-%d")
+            if days < 0:
+                yield Finding(path, f"certificate expired on {expiry} ({info.subject})")
+            elif days < warning_days:
+                yield Finding(
+                    path,
+                    f"certificate expires on {expiry}, in {int(days)} days ({info.subject})",
+                    Severity.WARNING,
+                )
+
+
+def _check_connections(manifest: Manifest) -> Iterator[Finding]:
+    for tname, tenant in manifest.tenants.items():
+        tpath: tuple[PathElem, ...] = ("tenants", tname)
+        if tenant.idp is not None and tenant.idp not in manifest.identity_providers:
+            yield Finding((*tpath, "idp"), _undefined("identity provider", tenant.idp, manifest))
+        for index, conn in enumerate(tenant.connections):
+            cpath = (*tpath, "connections", index)
+            kind = connection_type(conn) or "?"
+            instance = manifest.providers.get(conn.provider)
+            if instance is None:
+                yield Finding((*cpath, "provider"), _undefined("provider", conn.provider, manifest))
+                continue
+            if instance.type != kind:
+                yield Finding(
+                    (*cpath, "provider"),
+                    f"provider {conn.provider!r} is of type {instance.type}, "
+                    f"but this connection has {kind} fields",
+                )
+                continue
+            if not connection_domains(tenant, conn) and not isinstance(conn, PandaStackConnection):
+                yield Finding(cpath, "no email domains: set domains on the tenant or connection")
+            for domain in connection_domains(tenant, conn):
+                if isinstance(conn, CloudflareConnection) and domain in PUBLIC_MAIL_DOMAINS:
+                    yield Finding(cpath, f"{domain} is a public mail domain; it cannot have SSO")
+            yield from _check_protocol(manifest, tenant, conn, cpath, kind)
+
+
+def _check_protocol(
+    manifest: Manifest, tenant: Tenant, conn: object, cpath: tuple[PathElem, ...], kind: str
+) -> Iterator[Finding]:
+    supported = _PROTOCOLS[kind]
+    if not supported:
+        return
+    idp_name = getattr(conn, "idp", None) or tenant.idp
+    if idp_name is None:
+        yield Finding(cpath, "no identity provider: set idp on the tenant or the connection")
+        return
+    idp = manifest.identity_providers.get(idp_name)
+    if idp is None:
+        if getattr(conn, "idp", None) is not None:
+            yield Finding((*cpath, "idp"), _undefined("identity provider", idp_name, manifest))
+        return
+    protocol = getattr(conn, "protocol", None) or supported[0]
+    if protocol not in supported:
+        yield Finding((*cpath, "protocol"), f"{kind} does not support {protocol}")
+        return
+    if protocol == "oidc" and idp.oidc is None:
+        yield Finding(cpath, f"identity provider {idp_name!r} defines no oidc application")
+    elif protocol.startswith("saml") and idp.saml is None:
+        yield Finding(cpath, f"identity provider {idp_name!r} defines no saml application")
+    elif protocol == "saml-metadata" and idp.saml and idp.saml.metadata_url is None:
+        yield Finding(cpath, f"{kind} needs saml.metadata_url on identity provider {idp_name!r}")
+    elif protocol == "saml" and idp.saml is not None:
+        missing = [
+            f for f in ("entity_id", "sso_url", "certificate") if getattr(idp.saml, f) is None
+        ]
+        if missing:
+            yield Finding(
+                cpath,
+                f"SAML by fields needs {', '.join(missing)} on identity provider {idp_name!r} "
+                "(or use protocol: saml-metadata)",
+            )
+    if (
+        isinstance(conn, CantinaConnection)
+        and conn.idp_kind is None
+        and idp.kind
+        not in (
+            "okta",
+            "entra",
+        )
+    ):
+        yield Finding(cpath, "cantina supports okta or entra: set idp_kind or the idp's kind")
+
+
+def _check_duplicate_domains(manifest: Manifest) -> Iterator[Finding]:
+    owner: dict[str, str] = {}
+    for tname, tenant in manifest.tenants.items():
+        domains = set(tenant.domains)
+        for conn in tenant.connections:
+            domains.update(conn.domains or [])
+        for domain in sorted(domains):
+            first = owner.setdefault(domain, tname)
+            if first != tname:
+                yield Finding(
+                    ("tenants", tname, "domains"),
+                    f"email domain {domain} is also claimed by tenant {first!r}",
+                )
+
+
+def _check_duplicate_objects(manifest: Manifest) -> Iterator[Finding]:
+    seen: dict[tuple[str, str, str], str] = {}
+    for tname, tenant in manifest.tenants.items():
+        for index, conn in enumerate(tenant.connections):
+            for scope, key in connection_keys(manifest, tenant, conn):
+                ident = (conn.provider, scope, key)
+                here = f"tenants.{tname}.connections[{index}]"
+                first = seen.setdefault(ident, here)
+                if first != here:
+                    yield Finding(
+                        ("tenants", tname, "connections", index),
+                        f"{conn.provider}/{scope}/{key} is already declared at {first}",
+                    )
+
+
+def _undefined(what: str, name: str, manifest: Manifest) -> str:
+    import difflib
+
+    pool = manifest.providers if what == "provider" else manifest.identity_providers
+    close = difflib.get_close_matches(name, list(pool), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{what} {name!r} is not defined{hint}"

@@ -1,0 +1,109 @@
+"""Field types with their normalisation: domains, URLs, identifiers, certificates."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import idna
+from pydantic import AfterValidator, BeforeValidator, Field
+
+__all__ = [
+    "CloudflareId",
+    "Domain",
+    "HttpsUrl",
+    "Identifier",
+    "Name",
+    "is_loopback_host",
+    "normalise_domain",
+    "normalise_https_url",
+]
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_PUBLIC_MAIL = frozenset({"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com"})
+
+
+def normalise_domain(value: object) -> str:
+    """Lower-case, IDNA-encode and check an email domain (`Acme.COM` -> `acme.com`)."""
+    if not isinstance(value, str):
+        raise ValueError("a domain is a string such as example.com")
+    text = value.strip().rstrip(".")
+    if not text:
+        raise ValueError("a domain cannot be empty")
+    if "@" in text or "/" in text or ":" in text or " " in text:
+        raise ValueError(f"{value!r} is not a domain name (write example.com, not a URL)")
+    if text.startswith("*."):
+        raise ValueError(f"{value!r}: wildcard domains are not allowed")
+    try:
+        ascii_name = idna.encode(text, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValueError(f"{value!r} is not a valid domain name ({exc})") from None
+    labels = ascii_name.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise ValueError(f"{value!r} is not a valid domain name")
+    if labels[-1].isdigit():
+        raise ValueError(f"{value!r} is an IP address, not a domain name")
+    if len(ascii_name) > 253:
+        raise ValueError(f"{value!r} is longer than 253 characters")
+    return ascii_name
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` is localhost or a loopback address (127.0.0.0/8, ::1)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def normalise_https_url(value: object) -> str:
+    """Check a URL is absolute https (http only for loopback hosts) and return it unchanged."""
+    if not isinstance(value, str):
+        raise ValueError("a URL is a string such as https://idp.example.com/metadata")
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        _ = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise ValueError(f"{value!r} is not an absolute https URL")
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise ValueError(f"{value!r} must use https (http is allowed only for loopback hosts)")
+    if parts.username or parts.password:
+        raise ValueError("a URL must not carry credentials")
+    return text
+
+
+def _reject_non_string(value: object) -> object:
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"expected a string, got the number {value!r} (quote it in YAML)")
+    return value
+
+
+Domain = Annotated[str, BeforeValidator(normalise_domain)]
+HttpsUrl = Annotated[str, BeforeValidator(normalise_https_url)]
+Identifier = Annotated[
+    str,
+    BeforeValidator(_reject_non_string),
+    Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$"),
+]
+Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+
+
+def _check_cloudflare_id(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{32}", value):
+        raise ValueError("a Cloudflare account id is 32 lower-case hexadecimal characters")
+    return value
+
+
+CloudflareId = Annotated[
+    str, BeforeValidator(_reject_non_string), AfterValidator(_check_cloudflare_id)
+]
+
+PUBLIC_MAIL_DOMAINS = _PUBLIC_MAIL

@@ -1,0 +1,259 @@
+"""Loading a manifest: read, merge, render, validate, cross-check, and locate every problem.
+
+`load_manifest` never raises for bad input: it returns every problem it found as a located
+`Diagnostic`, ordered by file and line, and the validated `Manifest` when there were no errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ssoform.manifest import models
+from ssoform.manifest.certificates import CertInfo, parse_pem
+from ssoform.manifest.checks import cross_check
+from ssoform.manifest.diagnostics import Diagnostic, PathElem, Severity, path_to_str
+from ssoform.manifest.models import Certificate, Manifest
+from ssoform.manifest.render import render_document
+from ssoform.manifest.secrets import SecretRef, secret_problem
+from ssoform.manifest.sources import MergedDocument, Problem, collect_files, merge_files
+from ssoform.manifest.yamlsource import Locator
+
+__all__ = ["LoadOptions", "LoadedManifest", "load_manifest"]
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    cli_vars: dict[str, Any] = field(default_factory=dict)
+    cert_warning_days: int = 30
+    resolve_secrets: bool = False
+    allow_outside_files: bool = False
+    now: dt.datetime | None = None
+
+
+@dataclass
+class LoadedManifest:
+    """The outcome of loading: the manifest when valid, and every diagnostic found."""
+
+    manifest: Manifest | None
+    diagnostics: list[Diagnostic]
+    document: MergedDocument
+    certificates: dict[tuple[PathElem, ...], CertInfo] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.manifest is not None and not any(
+            d.severity is Severity.ERROR for d in self.diagnostics
+        )
+
+    def base_dir(self, path: Sequence[PathElem]) -> Path:
+        """The directory that relative file references at `path` resolve from."""
+        return self.document.base_dirs.get(self.document.file_of(path), Path.cwd())
+
+    def digest(self) -> str:
+        """SHA-256 of the resolved manifest (and its certificates): what a saved plan pins."""
+        assert self.manifest is not None
+        payload = {
+            "manifest": self.manifest.model_dump(mode="json"),
+            "certificates": {path_to_str(p): c.sha256 for p, c in self.certificates.items()},
+        }
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def load_manifest(paths: Sequence[Path], options: LoadOptions | None = None) -> LoadedManifest:
+    options = options or LoadOptions()
+    try:
+        files = collect_files(paths)
+    except OSError as exc:
+        where = str(exc.filename or paths[0] if paths else "")
+        diag = Diagnostic(where, 0, 0, "", f"cannot read: {exc.strerror or exc}")
+        return LoadedManifest(None, [diag], MergedDocument())
+    doc = merge_files(files)
+    if not files:
+        shown = ", ".join(str(p) for p in paths)
+        doc.problems.append(Problem(shown, (), "no manifest files (*.yaml, *.yml) found"))
+    render_document(doc, options.cli_vars)
+    manifest: Manifest | None = None
+    if not any(not p.path and p.line for p in doc.problems) and files:
+        try:
+            manifest = Manifest.model_validate(doc.data)
+        except ValidationError as exc:
+            doc.problems.extend(_validation_problems(doc, exc))
+    loaded = LoadedManifest(None, [], doc)
+    findings: list[tuple[tuple[PathElem, ...], str, Severity]] = []
+    if manifest is not None:
+        now = options.now or dt.datetime.now(dt.UTC)
+
+        def load_cert(_idp: str, path: tuple[PathElem, ...], cert: Certificate) -> CertInfo:
+            info = _load_certificate(loaded, path, cert, options.allow_outside_files)
+            loaded.certificates[path] = info
+            return info
+
+        for finding in cross_check(
+            manifest, load_cert, now=now, warning_days=options.cert_warning_days
+        ):
+            findings.append((finding.path, finding.message, finding.severity))
+        if options.resolve_secrets:
+            findings.extend(_secret_findings(loaded, manifest, options.allow_outside_files))
+    loaded.diagnostics = _locate(doc, findings)
+    if not any(d.severity is Severity.ERROR for d in loaded.diagnostics):
+        loaded.manifest = manifest
+    return loaded
+
+
+def _load_certificate(
+    loaded: LoadedManifest, path: tuple[PathElem, ...], cert: Certificate, allow_outside: bool
+) -> CertInfo:
+    if cert.pem is not None:
+        return parse_pem(cert.pem)
+    assert cert.file is not None
+    base = loaded.base_dir(path)
+    target = (base / cert.file).resolve()
+    if not allow_outside and not target.is_relative_to(base.resolve()):
+        raise ValueError(f"certificate file {cert.file} is outside the manifest's directory tree")
+    try:
+        with target.open("rb") as handle:
+            data = handle.read(256 * 1024)
+    except OSError as exc:
+        raise ValueError(f"cannot read certificate file {cert.file}: {exc.strerror}") from None
+    return parse_pem(data.decode("ascii", errors="replace"))
+
+
+def _secret_findings(
+    loaded: LoadedManifest, manifest: Manifest, allow_outside: bool
+) -> list[tuple[tuple[PathElem, ...], str, Severity]]:
+    found = []
+    for path, ref in _secret_refs(manifest, ()):
+        problem = secret_problem(ref, loaded.base_dir(path), allow_outside=allow_outside)
+        if problem:
+            found.append((path, f"secret {ref.describe()}: {problem}", Severity.ERROR))
+    return found
+
+
+_Refs = list[tuple[tuple[PathElem, ...], SecretRef]]
+
+
+def _secret_refs(value: Any, path: tuple[PathElem, ...]) -> _Refs:
+    if isinstance(value, SecretRef):
+        return [(path, value)]
+    out: _Refs = []
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            out.extend(_secret_refs(getattr(value, name), (*path, name)))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            out.extend(_secret_refs(item, (*path, key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out.extend(_secret_refs(item, (*path, index)))
+    return out
+
+
+# --- pydantic errors -> problems ---------------------------------------------------------------
+
+_TAGS = frozenset({"cloudflare", "descope", "vantage", "cantina", "pandastack"})
+
+
+def _vocabulary() -> list[str]:
+    words: set[str] = set()
+    for obj in vars(models).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            words.update(obj.model_fields)
+    return sorted(words)
+
+
+_VOCABULARY = _vocabulary()
+
+
+def _validation_problems(doc: MergedDocument, exc: ValidationError) -> list[Problem]:
+    problems: dict[tuple[tuple[PathElem, ...], str], Problem] = {}
+    already = {p.path for p in doc.problems if p.path}  # e.g. a template that failed to render
+    for error in exc.errors(include_url=False):
+        path = _data_path(doc.data, error["loc"])
+        if path in already:
+            continue
+        message = _message(error, path)
+        problems.setdefault((path, message), Problem(doc.file_of(path), path, message))
+    return list(problems.values())
+
+
+def _data_path(data: Any, loc: Sequence[Any]) -> tuple[PathElem, ...]:
+    """The path in the raw document of a pydantic error location (union tags dropped)."""
+    path: list[PathElem] = []
+    node = data
+    for elem in loc:
+        if (isinstance(node, dict) and elem in node) or (
+            isinstance(node, list) and isinstance(elem, int) and 0 <= elem < len(node)
+        ):
+            path.append(elem)
+            node = node[elem]
+        elif isinstance(elem, str) and (
+            elem in _TAGS or "[" in elem or elem.startswith("function")
+        ):
+            continue
+        else:
+            path.append(elem)
+            node = None
+    return tuple(path)
+
+
+def _message(error: Any, path: tuple[PathElem, ...]) -> str:
+    kind = error["type"]
+    last = path[-1] if path else ""
+    if kind == "missing":
+        return f"required key {last!r} is missing"
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(last), _VOCABULARY, n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown key {last!r}{hint}"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind == "union_tag_invalid" and error.get("ctx"):
+        expected = error["ctx"].get("expected_tags", "")
+        return f"unknown provider type {error['ctx'].get('tag')!r} (expected one of {expected})"
+    if kind == "string_pattern_mismatch" and error.get("ctx"):
+        return f"{error['input']!r} does not match the expected form {error['ctx']['pattern']}"
+    return message
+
+
+# --- locating ----------------------------------------------------------------------------------
+
+
+def _locate(
+    doc: MergedDocument, findings: list[tuple[tuple[PathElem, ...], str, Severity]]
+) -> list[Diagnostic]:
+    locators: dict[str, Locator] = {}
+    texts = {f.display: f.raw for f in doc.files}
+
+    def position(display: str, path: tuple[PathElem, ...]) -> tuple[int, int]:
+        if display not in texts:
+            return (0, 0)
+        locator = locators.get(display)
+        if locator is None:
+            locator = Locator(texts[display].decode("utf-8", errors="replace"))
+            locators[display] = locator
+        return locator.find(path)
+
+    out = []
+    for problem in doc.problems:
+        line, col = problem.line, problem.col
+        if not line and problem.path:
+            line, col = position(problem.display, problem.path)
+        out.append(
+            Diagnostic(problem.display, line, col, path_to_str(problem.path), problem.message)
+        )
+    for path, message, severity in findings:
+        display = doc.file_of(path)
+        line, col = position(display, path)
+        out.append(Diagnostic(display, line, col, path_to_str(path), message, severity))
+    return sorted(set(out))

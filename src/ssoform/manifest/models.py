@@ -1,0 +1,317 @@
+"""The manifest language, version 1, as pydantic models: the one source of the JSON Schema.
+
+A manifest names provider instances (credentials by reference), identity providers (the
+customer's IdP apps, defined once) and tenants, each with the connections it should have on each
+provider. A connection's shape depends on its provider type; the type is recognised by the scope
+key it names (`account_id` for Cloudflare, `tenant_id` for Descope, `managed_account` for Vantage,
+`company_id` for Cantina, `settings` for PandaStack), and a cross-check makes sure the named
+provider instance is of that type.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from ssoform.manifest.fields import CloudflareId, Domain, HttpsUrl, Identifier, Name
+from ssoform.manifest.secrets import SecretRef
+
+__all__ = [
+    "CantinaConnection",
+    "CantinaProvider",
+    "Certificate",
+    "CloudflareConnection",
+    "CloudflareProvider",
+    "Connection",
+    "DescopeConnection",
+    "DescopeProvider",
+    "IdentityProvider",
+    "Manifest",
+    "OidcIdp",
+    "PandaStackConnection",
+    "PandaStackProvider",
+    "ProviderInstance",
+    "RateLimit",
+    "RoleMapping",
+    "SamlIdp",
+    "Tenant",
+    "VantageConnection",
+    "VantageProvider",
+    "connection_type",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+# --- providers ---------------------------------------------------------------------------------
+
+
+class RateLimit(_Model):
+    """Override a provider's documented rate limit (for example a raised enterprise quota)."""
+
+    requests: int = Field(gt=0, le=1_000_000)
+    per_seconds: float = Field(gt=0, le=86_400)
+
+
+class _ProviderBase(_Model):
+    base_url: HttpsUrl | None = Field(
+        default=None, description="Override the API base URL (https, or http on loopback only)."
+    )
+    sandbox: bool = Field(
+        default=False, description="Route this instance to ssoform's embedded emulator."
+    )
+    rate_limit: RateLimit | None = None
+    max_concurrency: int | None = Field(default=None, gt=0, le=64)
+    prune: bool = Field(
+        default=False,
+        description="Delete managed resources removed from the manifest (same as --allow-delete).",
+    )
+
+
+class CloudflareProvider(_ProviderBase):
+    type: Literal["cloudflare"]
+    api_token: SecretRef
+
+
+class DescopeProvider(_ProviderBase):
+    type: Literal["descope"]
+    project_id: Identifier
+    management_key: SecretRef
+
+
+class VantageProvider(_ProviderBase):
+    type: Literal["vantage"]
+    api_token: SecretRef
+
+
+class CantinaProvider(_ProviderBase):
+    type: Literal["cantina"]
+    api_key: SecretRef
+
+
+class PandaStackProvider(_ProviderBase):
+    type: Literal["pandastack"]
+    api_token: SecretRef
+    organization_id: Identifier
+
+
+ProviderInstance = Annotated[
+    CloudflareProvider | DescopeProvider | VantageProvider | CantinaProvider | PandaStackProvider,
+    Field(discriminator="type"),
+]
+
+# --- identity providers ------------------------------------------------------------------------
+
+
+class Certificate(_Model):
+    """An X.509 certificate in PEM: inline or from a file next to the manifest (public data)."""
+
+    file: str | None = None
+    pem: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Certificate:
+        if (self.file is None) == (self.pem is None):
+            raise ValueError("a certificate names exactly one of file or pem")
+        return self
+
+
+class SamlIdp(_Model):
+    metadata_url: HttpsUrl | None = None
+    entity_id: str | None = Field(default=None, min_length=1)
+    sso_url: HttpsUrl | None = None
+    certificate: Certificate | None = None
+    additional_certificates: list[Certificate] = Field(default_factory=list)
+
+
+class OidcIdp(_Model):
+    issuer: HttpsUrl
+    client_id: str = Field(min_length=1)
+    client_secret: SecretRef
+    authorization_url: HttpsUrl | None = None
+    token_url: HttpsUrl | None = None
+    userinfo_url: HttpsUrl | None = None
+    jwks_url: HttpsUrl | None = None
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+
+
+class IdentityProvider(_Model):
+    """A customer's IdP application, defined once and bound by many tenants and connections."""
+
+    kind: Literal["okta", "entra", "google", "onelogin", "ping", "jumpcloud", "other"] = "other"
+    saml: SamlIdp | None = None
+    oidc: OidcIdp | None = None
+
+    @model_validator(mode="after")
+    def _some_protocol(self) -> IdentityProvider:
+        if self.saml is None and self.oidc is None:
+            raise ValueError("an identity provider defines saml, oidc or both")
+        return self
+
+
+# --- connections -------------------------------------------------------------------------------
+
+
+class _ConnectionBase(_Model):
+    provider: Name = Field(description="The provider instance (a key of `providers`).")
+    idp: Name | None = Field(default=None, description="Overrides the tenant's identity provider.")
+    domains: list[Domain] | None = Field(
+        default=None, description="Overrides the tenant's email domains for this connection."
+    )
+    protect: bool = Field(
+        default=False,
+        description="Never delete; survives removal from the manifest until released.",
+    )
+
+
+class CloudflareConnection(_ConnectionBase):
+    """Cloudflare dashboard SSO: one connector per email domain in an account."""
+
+    account_id: CloudflareId
+    enabled: bool = True
+    use_fedramp_language: bool = False
+
+
+class RoleMapping(_Model):
+    groups: list[str] = Field(min_length=1)
+    role: str = Field(min_length=1)
+
+
+class DescopeConnection(_ConnectionBase):
+    """A Descope tenant's SSO configuration: the default one, or a named one (`sso_id`)."""
+
+    tenant_id: Identifier
+    sso_id: Identifier | None = Field(default=None, description="Absent: the default config.")
+    display_name: str | None = None
+    protocol: Literal["saml", "saml-metadata", "oidc"]
+    enabled: bool = True
+    redirect_url: HttpsUrl | None = None
+    role_mappings: list[RoleMapping] = Field(default_factory=list)
+    attribute_mapping: dict[str, str] = Field(default_factory=dict)
+    default_roles: list[str] = Field(default_factory=list)
+
+
+class VantageConnection(_ConnectionBase):
+    """A Vantage managed account's SAML connection (by metadata URL). Write-only at the API."""
+
+    managed_account: Annotated[str, Field(pattern=r"^acct_[A-Za-z0-9]+$")]
+    protocol: Literal["saml-metadata"] = "saml-metadata"
+
+
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+class CantinaConnection(_ConnectionBase):
+    """A Cantina company's SSO connection (Okta or Entra over OIDC). Create-only at the API."""
+
+    company_id: Annotated[str, Field(pattern=_UUID)]
+    idp_kind: Literal["okta", "entra"] | None = Field(
+        default=None, description="Defaults to the identity provider's kind."
+    )
+    provider_base_url: HttpsUrl | None = Field(
+        default=None, description="Defaults to the identity provider's OIDC issuer."
+    )
+
+
+class PandaStackConnection(_ConnectionBase):
+    """EXPERIMENTAL. A PandaStack organization's SSO provider, as an opaque settings document."""
+
+    name: Name = Field(description="The key of this SSO provider within the organization.")
+    organization_id: Identifier | None = Field(
+        default=None, description="Defaults to the provider instance's organization_id."
+    )
+    settings: dict[str, Any] = Field(
+        description="Keys sent to PandaStack as they are; only these keys are compared. "
+        "Keys that name a secret take a reference ({env: NAME} or {file: path})."
+    )
+
+    @model_validator(mode="after")
+    def _secret_keys_are_references(self) -> PandaStackConnection:
+        for key, value in self.settings.items():
+            if _SECRET_KEY.search(key) and not _is_reference(value):
+                raise ValueError(
+                    f"settings.{key} looks like a secret: give it as {{env: NAME}} or "
+                    "{file: path}, never a literal value"
+                )
+        return self
+
+
+_SECRET_KEY = re.compile(r"secret|password|token|private|api_?key", re.IGNORECASE)
+
+
+def _is_reference(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    try:
+        SecretRef.model_validate(value)
+    except ValueError:
+        return False
+    return True
+
+
+_SCOPE_KEYS = {
+    "account_id": "cloudflare",
+    "tenant_id": "descope",
+    "managed_account": "vantage",
+    "company_id": "cantina",
+    "settings": "pandastack",
+}
+
+
+def connection_type(value: Any) -> str | None:
+    """The provider type a connection is for, from the scope key it names."""
+    if isinstance(value, BaseModel):
+        return value.model_config.get("title") or _TYPE_OF_MODEL.get(type(value))
+    if not isinstance(value, dict):
+        return None
+    found = [kind for key, kind in _SCOPE_KEYS.items() if key in value]
+    return found[0] if len(found) == 1 else None
+
+
+Connection = Annotated[
+    Annotated[CloudflareConnection, Tag("cloudflare")]
+    | Annotated[DescopeConnection, Tag("descope")]
+    | Annotated[VantageConnection, Tag("vantage")]
+    | Annotated[CantinaConnection, Tag("cantina")]
+    | Annotated[PandaStackConnection, Tag("pandastack")],
+    Discriminator(
+        connection_type,
+        custom_error_type="connection_type",
+        custom_error_message=(
+            "a connection names exactly one scope: account_id (cloudflare), tenant_id (descope), "
+            "managed_account (vantage), company_id (cantina) or settings (pandastack)"
+        ),
+    ),
+]
+
+_TYPE_OF_MODEL: dict[type[BaseModel], str] = {
+    CloudflareConnection: "cloudflare",
+    DescopeConnection: "descope",
+    VantageConnection: "vantage",
+    CantinaConnection: "cantina",
+    PandaStackConnection: "pandastack",
+}
+
+# --- tenants and the manifest ------------------------------------------------------------------
+
+
+class Tenant(_Model):
+    description: str | None = None
+    domains: list[Domain] = Field(default_factory=list)
+    idp: Name | None = Field(default=None, description="The identity provider users sign in with.")
+    vars: dict[str, Any] = Field(default_factory=dict)
+    connections: list[Connection] = Field(default_factory=list)
+
+
+class Manifest(_Model):
+    """A whole manifest: one file, or a directory of files merged into one."""
+
+    version: Literal[1]
+    vars: dict[str, Any] = Field(default_factory=dict)
+    providers: dict[Name, ProviderInstance] = Field(default_factory=dict)
+    identity_providers: dict[Name, IdentityProvider] = Field(default_factory=dict)
+    tenants: dict[Name, Tenant] = Field(default_factory=dict)
