@@ -48,8 +48,11 @@ class DriverError(SsoformError):
         status: int | None = None,
         code: str | None = None,
         retryable: bool = False,
+        ambiguous: bool = False,
     ) -> None:
         self.provider = provider
+        self.ambiguous = ambiguous
+        """The request may have taken effect (a timeout or drop after sending a write)."""
         self.call = call
         self.status = status
         self.code = code

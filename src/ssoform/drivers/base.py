@@ -1,0 +1,144 @@
+"""The driver interface: what each provider fills in; the engine does the rest.
+
+A driver turns manifest connections into `Desired` resources, reads whole scopes in as few calls
+as the API allows, and creates, updates and deletes single resources. It never plans, retries or
+rate-limits: the engine does, through the `httpx.AsyncClient` it hands the driver (whose transport
+shares the provider instance's budget and retries idempotent calls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+
+from ssoform.manifest.models import Manifest, Tenant
+from ssoform.model import Desired, Live
+
+__all__ = ["Capabilities", "Driver", "DriverContext", "FieldChange", "Guidance"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a provider's API can do; the planner reads this, never the driver's code."""
+
+    readable: frozenset[str]
+    """Canonical fields the API returns and the planner diffs against live."""
+    write_only: frozenset[str] = frozenset()
+    """Fields the API never returns (secrets, or everything for Vantage's SSO connection)."""
+    immutable: frozenset[str] = frozenset()
+    """Fields that cannot change in place: a change means replace (or manual)."""
+    can_create: bool = True
+    can_update: bool = True
+    can_delete: bool = True
+    existence_observable: bool = True
+    """False when the API cannot tell whether the resource exists (Vantage's SSO connection)."""
+    rate_limit: tuple[int, float] = (60, 60.0)
+    """Documented limit: (requests, per seconds)."""
+    max_concurrency: int = 4
+    experimental: bool = False
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's change: dotted path, before and after (None for sensitive values)."""
+
+    path: str
+    before: Any
+    after: Any
+    sensitive: bool = False
+    write_only: str | None = None
+    """For write-only fields: 'changed', 'unchanged' or 'unverifiable'."""
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """What a driver says about a planned change: blocked reasons, manual steps, warnings."""
+
+    blocked: str | None = None
+    """This change can only happen after something outside ssoform; says what."""
+    manual: str | None = None
+    """The API cannot make this change; the exact steps for the user."""
+    notes: tuple[str, ...] = ()
+    """Plain-words warnings to show next to the change."""
+    hold_fields: frozenset[str] = field(default_factory=frozenset)
+    """Fields whose change is held back (blocked) while the rest may proceed."""
+
+
+@dataclass(frozen=True)
+class DriverContext:
+    """What a driver gets: its instance name, config, an HTTP client and resolved credentials."""
+
+    name: str
+    config: Any
+    client: httpx.AsyncClient
+    credentials: Mapping[str, str]
+    base_url: str
+
+
+class Driver(ABC):
+    """One provider API. Subclasses set `type_name` and `capabilities` and fill in the hooks."""
+
+    type_name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    default_base_url: ClassVar[str]
+
+    def __init__(self, ctx: DriverContext) -> None:
+        self.ctx = ctx
+        self.name = ctx.name
+        self.client = ctx.client
+
+    # --- manifest -> desired -------------------------------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def expand(
+        cls, manifest: Manifest, tenant_name: str, tenant: Tenant, connection: Any, base_dir: str
+    ) -> list[Desired]:
+        """The desired resources one manifest connection stands for."""
+
+    # --- reading -------------------------------------------------------------------------
+
+    @abstractmethod
+    async def read_scope(self, scope: str) -> list[Live]:
+        """Every object in one scope (one list call where the API has one)."""
+
+    async def read_scopes(self, scopes: Sequence[str]) -> dict[str, list[Live]]:
+        """Every object in several scopes; override when the API can list them together."""
+        results = await asyncio.gather(*(self.read_scope(s) for s in scopes))
+        return dict(zip(scopes, results, strict=True))
+
+    # --- writing -------------------------------------------------------------------------
+
+    @abstractmethod
+    async def create(self, desired: Desired, secrets: Mapping[str, str]) -> Live:
+        """Create the resource; returns the object as created."""
+
+    async def update(
+        self,
+        desired: Desired,
+        live: Live | None,
+        changes: Sequence[FieldChange],
+        secrets: Mapping[str, str],
+    ) -> Live | None:
+        """Change the resource in place; `live` is None when existence is not observable."""
+        raise NotImplementedError(f"{self.type_name} cannot update in place")
+
+    async def delete(self, live: Live) -> None:
+        raise NotImplementedError(f"{self.type_name} cannot delete")
+
+    # --- planning hooks ------------------------------------------------------------------
+
+    def guidance(
+        self, desired: Desired | None, live: Live | None, changes: Sequence[FieldChange]
+    ) -> Guidance:
+        """Blocked reasons, manual steps and warnings for a planned change (default: none)."""
+        return Guidance()
+
+    def describe_unmanaged(self, live: Live) -> dict[str, Any]:
+        """What to show of a live object no manifest entry describes."""
+        return dict(live.fields)

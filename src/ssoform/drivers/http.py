@@ -1,0 +1,122 @@
+"""Calling a provider's JSON API from a driver: one place that maps failures to `DriverError`.
+
+Each failure names the provider instance and the call, keeps the provider's own error code and
+text (capped, with any secret value the driver sent scrubbed out), and never leaks a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from ssoform.engine.transport import IDEMPOTENT
+from ssoform.errors import DriverError
+
+__all__ = ["ApiCaller", "scrub"]
+
+_MAX_MESSAGE = 300
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """`text` with every secret value replaced by `(sensitive)`, capped in length."""
+    for value in secrets:
+        if value and len(value) >= 4:
+            text = text.replace(value, "(sensitive)")
+    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "..."
+
+
+class ApiCaller:
+    """A provider's HTTP API, bound to an httpx client and a base URL."""
+
+    def __init__(self, provider: str, client: httpx.AsyncClient, base_url: str) -> None:
+        self.provider = provider
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+
+    def error_detail(self, body: Any) -> tuple[str | None, str]:
+        """(code, message) from a provider's error body; drivers override for their shape."""
+        if isinstance(body, Mapping):
+            for key in ("message", "msg", "error", "errorMessage", "errorDescription"):
+                if isinstance(body.get(key), str):
+                    return None, str(body[key])
+        return None, "request failed"
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        call: str,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        idempotent: bool = False,
+        secrets: Sequence[str] = (),
+        allow: Sequence[int] = (),
+    ) -> tuple[int, Any]:
+        """Send one request; returns (status, parsed JSON or None). Raises `DriverError`."""
+        url = f"{self.base_url}{path}"
+        try:
+            response = await self.client.request(
+                method,
+                url,
+                json=json_body,
+                params=params,
+                extensions={IDEMPOTENT: True} if idempotent else None,
+            )
+        except httpx.TimeoutException:
+            raise DriverError(
+                self.provider, call, "timed out", retryable=True, ambiguous=method != "GET"
+            ) from None
+        except httpx.DecodingError as exc:
+            raise DriverError(self.provider, call, scrub(str(exc), secrets)) from None
+        except httpx.TransportError as exc:
+            message = f"connection failed ({type(exc).__name__})"
+            raise DriverError(
+                self.provider, call, message, retryable=True, ambiguous=method != "GET"
+            ) from None
+        status = response.status_code
+        if 300 <= status < 400:
+            where = response.headers.get("location", "?")
+            raise DriverError(
+                self.provider, call, f"refused to follow a redirect to {where}", status=status
+            )
+        body = _parse(response)
+        if status >= 400 and status not in allow:
+            code, message = self.error_detail(body)
+            if body is _NOT_JSON:
+                message = _describe_non_json(response)
+            raise DriverError(
+                self.provider,
+                call,
+                scrub(message, secrets),
+                status=status,
+                code=code,
+                retryable=status == 429 or status >= 500,
+            )
+        if body is _NOT_JSON:
+            if status == 204 or not response.content:
+                return status, None
+            raise DriverError(self.provider, call, _describe_non_json(response), status=status)
+        return status, body
+
+
+_NOT_JSON: Any = object()
+
+
+def _parse(response: httpx.Response) -> Any:
+    if not response.content:
+        return _NOT_JSON
+    try:
+        return json.loads(response.content)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def _describe_non_json(response: httpx.Response) -> str:
+    kind = response.headers.get("content-type", "unknown content type").split(";")[0]
+    if "html" in kind:
+        return "answered with an HTML page instead of JSON"
+    return f"answered with malformed JSON ({kind}, {len(response.content)} bytes)"
