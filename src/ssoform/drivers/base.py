@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -19,7 +19,9 @@ import httpx
 from ssoform.manifest.models import Manifest, Tenant
 from ssoform.model import Desired, Live
 
-__all__ = ["Capabilities", "Driver", "DriverContext", "FieldChange", "Guidance"]
+__all__ = ["BaseDirs", "Capabilities", "Driver", "DriverContext", "FieldChange", "Guidance"]
+
+BaseDirs = Callable[[tuple[str | int, ...]], str]
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,28 @@ class Driver(ABC):
     @classmethod
     @abstractmethod
     def expand(
-        cls, manifest: Manifest, tenant_name: str, tenant: Tenant, connection: Any, base_dir: str
+        cls,
+        manifest: Manifest,
+        tenant_name: str,
+        tenant: Tenant,
+        connection: Any,
+        base_dir: BaseDirs,
     ) -> list[Desired]:
-        """The desired resources one manifest connection stands for."""
+        """The desired resources one manifest connection stands for.
+
+        `base_dir(path)` is the directory `{file: ...}` references written at a manifest data
+        path (for example `("identity_providers", "acme-okta")`) resolve from.
+        """
+
+    @classmethod
+    def auth_headers(cls, config: Any, credentials: Mapping[str, str]) -> dict[str, str]:
+        """HTTP headers that authenticate every request (built from resolved credentials)."""
+        return {}
+
+    @classmethod
+    def credential_fields(cls) -> tuple[str, ...]:
+        """Names of the provider-instance fields that hold credentials (secret references)."""
+        return ()
 
     # --- reading -------------------------------------------------------------------------
 

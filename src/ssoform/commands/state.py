@@ -1,0 +1,74 @@
+"""`ssoform state`: look at the state and fix its lock or protections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ssoform.commands.engine_options import backend_for, state_option
+from ssoform.errors import StateError
+
+__all__ = ["state_group"]
+
+
+@click.group("state")
+def state_group() -> None:
+    """Inspect and maintain ssoform's state."""
+
+
+@state_group.command("list")
+@state_option
+def state_list(state_path: Path) -> int:
+    """List the resources ssoform manages."""
+    state = backend_for(state_path).read()
+    if state is None:
+        click.echo(f"no state at {state_path}")
+        return 0
+    for address, res in sorted(state.resources.items()):
+        flags = " [protected]" if res.protect else ""
+        click.echo(f"{address}  id={res.id}  {res.origin}{flags}")
+    click.echo(
+        f"{len(state.resources)} resource(s); lineage {state.lineage}, serial {state.serial}"
+    )
+    return 0
+
+
+@state_group.command("journal")
+@state_option
+@click.option("--last", type=click.IntRange(min=1), default=50, show_default=True)
+def state_journal(state_path: Path, last: int) -> int:
+    """Show the last operations applied."""
+    state = backend_for(state_path).read()
+    for entry in (state.journal if state else [])[-last:]:
+        detail = f"  {entry.detail}" if entry.detail else ""
+        click.echo(f"{entry.at}  {entry.outcome:8}  {entry.action:10}  {entry.address}{detail}")
+    return 0
+
+
+@state_group.command("unlock")
+@click.argument("lock_id")
+@state_option
+def state_unlock(lock_id: str, state_path: Path) -> int:
+    """Release a lock left by a killed process; needs the lock's id."""
+    holder = backend_for(state_path).unlock(lock_id)
+    click.echo(f"released lock {holder.id} ({holder.describe()})")
+    return 0
+
+
+@state_group.command("release")
+@click.argument("address")
+@state_option
+def state_release(address: str, state_path: Path) -> int:
+    """Stop protecting a resource (so a later apply may delete it)."""
+    backend = backend_for(state_path)
+    with backend.lock("state release"):
+        state = backend.read()
+        if state is None or address not in state.resources:
+            raise StateError(f"{address} is not in the state")
+        state.resources[address].protect = False
+        state.journal_append(address, "release", "ok", "protection released")
+        state.serial += 1
+        backend.write(state)
+    click.echo(f"released protection of {address}")
+    return 0

@@ -1,0 +1,291 @@
+"""Applying a plan: refuse it when stale, then carry it out concurrently, recording as we go.
+
+Before anything is sent, apply checks that the manifest, the state, every secret the plan sends
+and every live object it touches are as they were when the plan was made. Changes then run
+concurrently across provider instances and scopes, within each instance's shared budget. Every
+success is written to state at once (so a crash loses nothing); a create that fails ambiguously
+is never retried blindly: the scope is re-read and what was created is adopted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ssoform.drivers.base import Driver, FieldChange
+from ssoform.engine.backend import StateBackend
+from ssoform.engine.plan import Action
+from ssoform.engine.planner import Planner, live_fingerprint
+from ssoform.engine.state import ResourceState, State, fingerprint, state_key
+from ssoform.errors import DriverError, SecretError, StalePlanError, UnsafePlanError
+from ssoform.model import Desired, Live
+
+__all__ = ["Applier", "ApplyResult", "check_fresh"]
+
+
+@dataclass
+class ApplyResult:
+    applied: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def check_fresh(
+    plan: Mapping[str, Any], *, manifest_digest: str, state: State, force: bool
+) -> None:
+    """Refuse a plan made for another manifest or state, or an unsafe one without --force."""
+    if plan.get("manifest_digest") != manifest_digest:
+        raise StalePlanError(
+            "the manifest changed since the plan was made (digest mismatch); plan again"
+        )
+    pinned = plan.get("state") or {}
+    if pinned.get("lineage") != state.lineage:
+        raise StalePlanError(
+            f"the plan was made for another state (lineage {pinned.get('lineage')}, "
+            f"the state's is {state.lineage})"
+        )
+    if pinned.get("serial") != state.serial:
+        raise StalePlanError(
+            f"the state changed since the plan was made (serial {pinned.get('serial')} in the "
+            f"plan, {state.serial} now): an apply ran in between; plan again"
+        )
+    unsafe = plan.get("unsafe") or []
+    if unsafe and not force:
+        raise UnsafePlanError("unsafe plan: " + "; ".join(unsafe))
+
+
+class Applier:
+    def __init__(
+        self,
+        plan: Mapping[str, Any],
+        planner: Planner,
+        drivers: Mapping[str, Driver],
+        desired: Mapping[str, Desired],
+        state: State,
+        backend: StateBackend,
+    ) -> None:
+        self.plan = plan
+        self.planner = planner
+        self.drivers = drivers
+        self.desired = desired
+        self.state = state
+        self.backend = backend
+        self._key = state_key(state)
+        self._write_lock = asyncio.Lock()
+        self._live: dict[tuple[str, str, str], Live] = {}
+        self.result = ApplyResult()
+
+    # --- checks -----------------------------------------------------------------------------
+
+    def check_secrets(self) -> None:
+        for pin in self.plan.get("secrets") or []:
+            desired = self.desired.get(pin["address"])
+            if desired is None or pin["field"] not in desired.secrets:
+                raise StalePlanError(
+                    f"{pin['address']}: the plan sends a secret no longer declared"
+                )
+            try:
+                value = self.planner.secret_value(desired, pin["field"])
+            except SecretError as exc:
+                raise StalePlanError(f"{pin['address']}: {exc}") from None
+            if fingerprint(self._key, pin["field"], value) != pin["fingerprint"]:
+                raise StalePlanError(
+                    f"{pin['address']}: secret {pin['ref']} changed since the plan was made; "
+                    "plan again"
+                )
+
+    async def check_live(self) -> None:
+        """Re-read every scope the plan changes; refuse if any touched object changed."""
+        scopes: dict[str, set[str]] = {}
+        for change in self._changes():
+            scopes.setdefault(change["provider"], set()).add(change["scope"])
+
+        async def read(name: str, wanted: set[str]) -> None:
+            found = await self.drivers[name].read_scopes(sorted(wanted))
+            for objs in found.values():
+                for obj in objs:
+                    self._live[(name, obj.scope, obj.key)] = obj
+
+        await asyncio.gather(*(read(n, s) for n, s in scopes.items()))
+        changed = [
+            c["address"]
+            for c in self._changes()
+            if live_fingerprint(self._live.get((c["provider"], c["scope"], c["key"])))
+            != c["live_fingerprint"]
+        ]
+        if changed:
+            shown = ", ".join(changed[:5]) + (
+                f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+            )
+            raise StalePlanError(
+                f"live objects changed since the plan was made: {shown}; plan again"
+            )
+
+    def _changes(self) -> list[Mapping[str, Any]]:
+        changing = _APPLIED
+        return [c for c in self.plan["resource_changes"] if c["action"] in changing]
+
+    # --- carrying out ------------------------------------------------------------------------
+
+    async def run(self) -> ApplyResult:
+        await self._sync_protection()
+        await asyncio.gather(*(self._apply_one(c) for c in self._changes()))
+        for change in self.plan["resource_changes"]:
+            if change["action"] in (Action.MANUAL.value, Action.BLOCKED.value):
+                why = change.get("manual") or change.get("blocked") or change["action"]
+                self.result.skipped.append((change["address"], why))
+        return self.result
+
+    async def _sync_protection(self) -> None:
+        """Record `protect` from the manifest for resources already in state (no API call)."""
+        dirty = False
+        for address, desired in self.desired.items():
+            res = self.state.resources.get(address)
+            if res is not None and res.protect != desired.protect:
+                res.protect = desired.protect
+                dirty = True
+        if dirty:
+            await self._save()
+
+    async def _apply_one(self, change: Mapping[str, Any]) -> None:
+        address = change["address"]
+        action = Action(change["action"])
+        driver = self.drivers[change["provider"]]
+        live = self._live.get((change["provider"], change["scope"], change["key"]))
+        desired = self.desired.get(address)
+        try:
+            if action is Action.FORGET:
+                await self._record(address, "forget", None, None, remove=True)
+                return
+            if action is Action.DELETE:
+                if live is not None:
+                    await driver.delete(live)
+                await self._record(address, "delete", None, None, remove=True)
+                return
+            assert desired is not None
+            secrets = {k: self.planner.secret_value(desired, k) for k in desired.secrets}
+            if action is Action.REPLACE:
+                if live is not None:
+                    await driver.delete(live)
+                    await self._record(address, "delete (replace)", None, None, remove=True)
+                await self._create(driver, desired, secrets, "replace")
+            elif action is Action.CREATE:
+                await self._create(driver, desired, secrets, "create")
+            else:
+                changes = _field_changes(change)
+                obj = live
+                if changes:
+                    obj = await driver.update(desired, live, changes, secrets) or live
+                origin = "adopted" if action is Action.ADOPT else None
+                await self._record(address, action.value, desired, obj, origin=origin)
+        except DriverError as exc:
+            await self._fail(address, action.value, str(exc))
+        except NotImplementedError as exc:
+            await self._fail(address, action.value, str(exc))
+
+    async def _create(
+        self, driver: Driver, desired: Desired, secrets: Mapping[str, str], action: str
+    ) -> None:
+        try:
+            obj = await driver.create(desired, secrets)
+        except DriverError as exc:
+            if not exc.ambiguous:
+                raise
+            found = await self._find_after_ambiguous(driver, desired)
+            if found is None:
+                raise
+            await self._record(
+                desired.address,
+                action,
+                desired,
+                found,
+                origin="created",
+                outcome="adopted",
+                detail=f"the create failed ambiguously ({exc}); found the object and kept it",
+            )
+            return
+        await self._record(desired.address, action, desired, obj, origin="created")
+
+    async def _find_after_ambiguous(self, driver: Driver, desired: Desired) -> Live | None:
+        try:
+            objs = await driver.read_scope(desired.scope)
+        except DriverError:
+            return None
+        return next((o for o in objs if o.key == desired.key), None)
+
+    async def _record(
+        self,
+        address: str,
+        action: str,
+        desired: Desired | None,
+        obj: Live | None,
+        *,
+        remove: bool = False,
+        origin: str | None = None,
+        outcome: str = "ok",
+        detail: str = "",
+    ) -> None:
+        async with self._write_lock:
+            if remove:
+                self.state.resources.pop(address, None)
+            elif desired is not None:
+                previous = self.state.resources.get(address)
+                prints = {k: fingerprint(self._key, k, v) for k, v in desired.write_only.items()}
+                prints.update(
+                    {
+                        k: fingerprint(self._key, k, self.planner.secret_value(desired, k))
+                        for k in desired.secrets
+                    }
+                )
+                driver = self.drivers[desired.provider]
+                self.state.resources[address] = ResourceState(
+                    provider=desired.provider,
+                    provider_type=driver.type_name,
+                    scope=desired.scope,
+                    key=desired.key,
+                    id=obj.id if obj else (previous.id if previous else ""),
+                    origin=origin or (previous.origin if previous else "created"),
+                    protect=desired.protect,
+                    fingerprints=prints,
+                )
+            self.state.journal_append(address, action, outcome, detail)  # type: ignore[arg-type]
+            self.result.applied.append(address)
+            await self._save_locked()
+
+    async def _fail(self, address: str, action: str, message: str) -> None:
+        async with self._write_lock:
+            self.state.journal_append(address, action, "failed", message)
+            self.result.failed.append((address, message))
+            await self._save_locked()
+
+    async def _save(self) -> None:
+        async with self._write_lock:
+            await self._save_locked()
+
+    async def _save_locked(self) -> None:
+        self.state.serial += 1
+        await asyncio.to_thread(self.backend.write, self.state)
+
+
+_APPLIED = frozenset(
+    a.value for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.ADOPT)
+) | {Action.FORGET.value}
+
+
+def _field_changes(change: Mapping[str, Any]) -> list[FieldChange]:
+    return [
+        FieldChange(
+            path=f["path"],
+            before=f["before"],
+            after=f["after"],
+            sensitive=f["sensitive"],
+            write_only=f["write_only"],
+        )
+        for f in change["change"]["fields"]
+    ]

@@ -1,0 +1,395 @@
+"""Planning: desired (manifest) against live (drivers) and state, into an immutable `Plan`.
+
+The workflow lives here, once: expand the manifest into desired resources, read each provider
+instance's scopes through its driver (instances in parallel), diff readable fields against live
+and write-only fields against state fingerprints, ask the driver for guidance (blocked, manual,
+warnings), then apply the safety rails: delete gating, protection and change thresholds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import fnmatch
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ssoform import __version__
+from ssoform.drivers.base import Driver, FieldChange
+from ssoform.engine.diff import diff_fields
+from ssoform.engine.plan import Action, Plan, ResourceChange, SecretPin, Unmanaged
+from ssoform.engine.state import ResourceState, State, fingerprint, state_key
+from ssoform.manifest.models import Manifest
+from ssoform.manifest.secrets import resolve_secret
+from ssoform.model import Desired, Live
+
+__all__ = ["PlanOptions", "Planner", "live_fingerprint", "matches_targets"]
+
+SENSITIVE = "(sensitive)"
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    targets: tuple[str, ...] = ()
+    allow_delete: bool = False
+    threshold: float = 0.30
+    threshold_min_existing: int = 10
+    allow_outside_files: bool = False
+    partial_reason: str | None = None
+
+
+def matches_targets(address: str, targets: Sequence[str]) -> bool:
+    return not targets or any(fnmatch.fnmatchcase(address, t) for t in targets)
+
+
+def live_fingerprint(live: Live | None) -> str | None:
+    if live is None:
+        return None
+    payload = {"id": live.id, "fields": live.fields, "status": live.status}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class _InstanceInput:
+    driver: Driver
+    desired: list[Desired] = field(default_factory=list)
+    owned: dict[str, ResourceState] = field(default_factory=dict)
+
+
+class Planner:
+    def __init__(
+        self,
+        manifest: Manifest,
+        manifest_digest: str,
+        state: State,
+        drivers: Mapping[str, Driver],
+        desired: Sequence[Desired],
+        options: PlanOptions,
+    ) -> None:
+        self.manifest = manifest
+        self.digest = manifest_digest
+        self.state = state
+        self.drivers = drivers
+        self.desired = [d for d in desired if matches_targets(d.address, options.targets)]
+        self.options = options
+        self._key = state_key(state)
+        self._secret_values: dict[tuple[str, str], str] = {}
+
+    def secret_value(self, desired: Desired, name: str) -> str:
+        """The resolved value of one of `desired`'s secrets (resolved once, kept in memory)."""
+        cache_key = (desired.address, name)
+        if cache_key not in self._secret_values:
+            self._secret_values[cache_key] = resolve_secret(
+                desired.secrets[name],
+                Path(desired.base_dir),
+                allow_outside=self.options.allow_outside_files,
+            )
+        return self._secret_values[cache_key]
+
+    async def read_live(
+        self, inputs: Mapping[str, _InstanceInput]
+    ) -> dict[str, dict[str, list[Live]]]:
+        async def read(name: str, item: _InstanceInput) -> tuple[str, dict[str, list[Live]]]:
+            scopes = sorted(
+                {d.scope for d in item.desired} | {r.scope for r in item.owned.values()}
+            )
+            return name, await item.driver.read_scopes(scopes) if scopes else {}
+
+        results = await asyncio.gather(*(read(n, i) for n, i in inputs.items()))
+        return dict(results)
+
+    def inputs(self) -> dict[str, _InstanceInput]:
+        inputs = {name: _InstanceInput(driver) for name, driver in self.drivers.items()}
+        for desired in self.desired:
+            inputs[desired.provider].desired.append(desired)
+        for address, res in self.state.resources.items():
+            if res.provider in inputs and matches_targets(address, self.options.targets):
+                inputs[res.provider].owned[address] = res
+        return {n: i for n, i in inputs.items() if i.desired or i.owned}
+
+    async def plan(self) -> Plan:
+        inputs = self.inputs()
+        live = await self.read_live(inputs)
+        changes: list[ResourceChange] = []
+        unmanaged: list[Unmanaged] = []
+        unsafe: list[str] = []
+        for name, item in inputs.items():
+            instance_changes, instance_unmanaged = self._plan_instance(name, item, live[name])
+            changes.extend(instance_changes)
+            unmanaged.extend(instance_unmanaged)
+            reason = self._threshold(name, item, instance_changes)
+            if reason:
+                unsafe.append(reason)
+        changes.sort(key=lambda c: c.address)
+        pins = tuple(
+            SecretPin(
+                address=d.address,
+                field=f,
+                ref=ref.describe(),
+                fingerprint=fingerprint(self._key, f, self.secret_value(d, f)),
+            )
+            for d in self.desired
+            for f, ref in sorted(d.secrets.items())
+            if any(c.address == d.address and c.is_change for c in changes)
+        )
+        return Plan(
+            manifest_digest=self.digest,
+            state_lineage=self.state.lineage,
+            state_serial=self.state.serial,
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            changes=tuple(changes),
+            unmanaged=tuple(sorted(unmanaged, key=lambda u: (u.provider, u.scope, u.key))),
+            secrets=pins,
+            unsafe=tuple(unsafe),
+            targets=self.options.targets,
+            partial=bool(self.options.targets) or self.options.partial_reason is not None,
+            ssoform_version=__version__,
+            warnings=(self.options.partial_reason,) if self.options.partial_reason else (),
+        )
+
+    # --- one provider instance -------------------------------------------------------------
+
+    def _plan_instance(
+        self, name: str, item: _InstanceInput, live: Mapping[str, list[Live]]
+    ) -> tuple[list[ResourceChange], list[Unmanaged]]:
+        by_key = {(obj.scope, obj.key): obj for objs in live.values() for obj in objs}
+        changes = [self._plan_desired(item.driver, d, by_key) for d in item.desired]
+        wanted = {d.address for d in item.desired}
+        for address, res in item.owned.items():
+            if address not in wanted:
+                changes.append(self._plan_removed(item.driver, address, res, by_key))
+        claimed = {(d.scope, d.key) for d in item.desired}
+        claimed |= {(r.scope, r.key) for r in self.state.resources.values() if r.provider == name}
+        drv = item.driver
+        unmanaged = [
+            Unmanaged(name, drv.type_name, obj.scope, obj.key, obj.id, drv.describe_unmanaged(obj))
+            for key, obj in sorted(by_key.items())
+            if key not in claimed
+        ]
+        return changes, unmanaged
+
+    def _plan_desired(
+        self, driver: Driver, desired: Desired, live_by_key: Mapping[tuple[str, str], Live]
+    ) -> ResourceChange:
+        caps = driver.capabilities
+        live = live_by_key.get((desired.scope, desired.key))
+        owned = self.state.resources.get(desired.address)
+        base = self._base(driver, desired, live)
+        after = {
+            **desired.fields,
+            **desired.write_only,
+            **dict.fromkeys(desired.secrets, SENSITIVE),
+        }
+        write_only = self._write_only_changes(desired, owned)
+        if live is None and caps.existence_observable:
+            reason = "deleted_outside_ssoform" if owned else "new"
+            guidance = driver.guidance(desired, None, [])
+            action = Action.CREATE if caps.can_create else Action.MANUAL
+            return ResourceChange(
+                **base,
+                action=action,
+                reason=reason,
+                after=after,
+                changes=tuple(FieldChange(k, None, v) for k, v in sorted(desired.fields.items()))
+                + tuple(write_only),
+                blocked=guidance.blocked,
+                manual=guidance.manual if action is Action.MANUAL else None,
+                notes=guidance.notes
+                + (("it was deleted outside ssoform; it will be created again",) if owned else ()),
+            )
+        if live is None:  # existence not observable and the scope object is gone
+            return ResourceChange(
+                **base,
+                action=Action.MANUAL,
+                reason="scope_not_found",
+                after=after,
+                manual=f"{desired.scope} was not found at {driver.name}: check the manifest",
+            )
+        readable = diff_fields(live.fields, desired.fields)
+        pending_wo = [c for c in write_only if c.write_only != "unchanged"]
+        all_changes = readable + pending_wo
+        guidance = driver.guidance(desired, live, all_changes)
+        if guidance.hold_fields:
+            all_changes = [
+                c for c in all_changes if c.path.split(".")[0] not in guidance.hold_fields
+            ]
+        before = dict(live.fields)
+        common = {**base, "before": before, "after": after, "notes": guidance.notes}
+        immutable = sorted({c.path.split(".")[0] for c in readable} & caps.immutable)
+        if owned is None and caps.existence_observable:
+            if immutable or (readable and not caps.can_update):
+                return ResourceChange(
+                    **common,
+                    action=Action.MANUAL,
+                    reason="adopt_needs_manual_change",
+                    changes=tuple(all_changes),
+                    manual=guidance.manual or _manual_default(driver, readable),
+                )
+            return ResourceChange(
+                **common,
+                action=Action.ADOPT,
+                reason="matches_by_natural_key",
+                changes=tuple(all_changes),
+                blocked=guidance.blocked,
+            )
+        if not all_changes:
+            action = Action.BLOCKED if guidance.blocked else Action.NOOP
+            return ResourceChange(**common, action=action, reason="", blocked=guidance.blocked)
+        if immutable:
+            if caps.can_delete and caps.can_create and not desired.protect:
+                return ResourceChange(
+                    **common,
+                    action=Action.REPLACE,
+                    reason="immutable_field_changed",
+                    changes=tuple(all_changes),
+                    replace_fields=tuple(immutable),
+                    blocked=guidance.blocked,
+                )
+            return ResourceChange(
+                **common,
+                action=Action.MANUAL,
+                reason="immutable_field_changed",
+                changes=tuple(all_changes),
+                replace_fields=tuple(immutable),
+                manual=guidance.manual or _manual_default(driver, readable),
+            )
+        if not caps.can_update:
+            only_unverifiable = all(c.write_only == "unverifiable" for c in all_changes)
+            if only_unverifiable:
+                return ResourceChange(
+                    **common,
+                    action=Action.NOOP,
+                    reason="write_only_unverifiable",
+                    changes=tuple(all_changes),
+                )
+            return ResourceChange(
+                **common,
+                action=Action.MANUAL,
+                reason="update_not_supported",
+                changes=tuple(all_changes),
+                manual=guidance.manual or _manual_default(driver, all_changes),
+            )
+        reason = "write_only_unverifiable" if owned is None else "fields_changed"
+        return ResourceChange(
+            **common,
+            action=Action.UPDATE,
+            reason=reason,
+            changes=tuple(all_changes),
+            blocked=guidance.blocked,
+        )
+
+    def _plan_removed(
+        self,
+        driver: Driver,
+        address: str,
+        res: ResourceState,
+        live_by_key: Mapping[tuple[str, str], Live],
+    ) -> ResourceChange:
+        live = live_by_key.get((res.scope, res.key))
+        tenant = address.split("/", 1)[0]
+        base: dict[str, Any] = {
+            "address": address,
+            "tenant": tenant,
+            "provider": res.provider,
+            "provider_type": res.provider_type,
+            "scope": res.scope,
+            "key": res.key,
+            "live_id": live.id if live else res.id,
+            "live_fingerprint": live_fingerprint(live),
+            "experimental": driver.capabilities.experimental,
+            "protect": res.protect,
+            "before": dict(live.fields) if live else None,
+        }
+        if res.protect:
+            note = (
+                "removed from the manifest but protected: kept until released "
+                f"(ssoform state release {address})"
+            )
+            return ResourceChange(**base, action=Action.NOOP, reason="protected", notes=(note,))
+        if live is None and driver.capabilities.existence_observable:
+            return ResourceChange(
+                **base, action=Action.FORGET, reason="gone_from_live_and_manifest"
+            )
+        instance = self.manifest.providers.get(res.provider)
+        if not (self.options.allow_delete or getattr(instance, "prune", False)):
+            note = "removed from the manifest; not deleted without --allow-delete (or prune: true)"
+            return ResourceChange(
+                **base, action=Action.NOOP, reason="delete_not_allowed", notes=(note,)
+            )
+        if not driver.capabilities.can_delete:
+            guidance = driver.guidance(None, live, [])
+            return ResourceChange(
+                **base,
+                action=Action.MANUAL,
+                reason="delete_not_supported",
+                manual=guidance.manual or f"{driver.type_name} has no API to delete it",
+            )
+        notes = driver.guidance(None, live, []).notes
+        return ResourceChange(
+            **base, action=Action.DELETE, reason="removed_from_manifest", notes=notes
+        )
+
+    def _base(self, driver: Driver, desired: Desired, live: Live | None) -> dict[str, Any]:
+        return {
+            "address": desired.address,
+            "tenant": desired.tenant,
+            "provider": desired.provider,
+            "provider_type": driver.type_name,
+            "scope": desired.scope,
+            "key": desired.key,
+            "live_id": live.id if live else None,
+            "live_fingerprint": live_fingerprint(live),
+            "experimental": driver.capabilities.experimental,
+            "protect": desired.protect,
+        }
+
+    def _write_only_changes(
+        self, desired: Desired, owned: ResourceState | None
+    ) -> list[FieldChange]:
+        out = []
+        recorded = owned.fingerprints if owned else {}
+        items: list[tuple[str, Any, bool]] = [
+            (k, v, False) for k, v in sorted(desired.write_only.items())
+        ]
+        items += [(k, self.secret_value(desired, k), True) for k in sorted(desired.secrets)]
+        for name, value, sensitive in items:
+            now = fingerprint(self._key, name, value)
+            was = recorded.get(name)
+            status = "unverifiable" if was is None else ("unchanged" if was == now else "changed")
+            out.append(
+                FieldChange(
+                    path=name,
+                    before=None,
+                    after=None if sensitive else value,
+                    sensitive=sensitive,
+                    write_only=status,
+                )
+            )
+        return out
+
+    def _threshold(
+        self, name: str, item: _InstanceInput, changes: list[ResourceChange]
+    ) -> str | None:
+        existing = sum(1 for c in changes if c.live_id is not None)
+        risky = sum(
+            1 for c in changes if c.action in (Action.UPDATE, Action.DELETE, Action.REPLACE)
+        )
+        if existing < self.options.threshold_min_existing or existing == 0:
+            return None
+        share = risky / existing
+        if share <= self.options.threshold:
+            return None
+        return (
+            f"{name}: {risky} of {existing} existing resources would be updated, replaced or "
+            f"deleted ({share:.0%} > {self.options.threshold:.0%}); apply needs --force"
+        )
+
+
+def _manual_default(driver: Driver, changes: Sequence[FieldChange]) -> str:
+    fields = ", ".join(sorted({c.path.split(".")[0] for c in changes})) or "this resource"
+    return f"{driver.type_name}'s API cannot change {fields}: make the change by hand"

@@ -1,0 +1,108 @@
+"""Wiring: from a loaded manifest to drivers with budgeted HTTP clients, and desired resources."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ssoform.drivers.base import Driver, DriverContext
+from ssoform.drivers.registry import driver_class
+from ssoform.engine.limits import Budget
+from ssoform.engine.transport import BudgetedTransport
+from ssoform.manifest.load import LoadedManifest
+from ssoform.manifest.models import Manifest
+from ssoform.manifest.secrets import SecretRef, resolve_secret
+from ssoform.model import Desired
+
+__all__ = ["DriverSet", "RunConfig", "expand_desired", "open_drivers"]
+
+TransportFactory = Callable[[str, str, Any], httpx.AsyncBaseTransport]
+"""(instance name, provider type, instance config) -> the transport under the budget."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    driver_classes: Mapping[str, type[Driver]] = field(default_factory=dict)
+    """Overrides of the registry (tests, the sandbox)."""
+    transport_factory: TransportFactory | None = None
+    timeout: float = 30.0
+    backoff: bool = True
+    allow_outside_files: bool = False
+
+
+@dataclass
+class DriverSet:
+    drivers: dict[str, Driver]
+    budgets: dict[str, Budget]
+
+
+def _class_for(config: RunConfig, type_name: str) -> type[Driver]:
+    return config.driver_classes.get(type_name) or driver_class(type_name)
+
+
+def expand_desired(loaded: LoadedManifest, config: RunConfig) -> list[Desired]:
+    manifest = loaded.manifest
+    assert manifest is not None
+
+    def base_dir(path: tuple[str | int, ...]) -> str:
+        return str(loaded.base_dir(path))
+
+    desired: list[Desired] = []
+    for tname, tenant in manifest.tenants.items():
+        for conn in tenant.connections:
+            instance = manifest.providers[conn.provider]
+            cls = _class_for(config, instance.type)
+            desired.extend(cls.expand(manifest, tname, tenant, conn, base_dir))
+    return desired
+
+
+@contextlib.asynccontextmanager
+async def open_drivers(
+    loaded: LoadedManifest, config: RunConfig, names: set[str] | None = None
+) -> AsyncIterator[DriverSet]:
+    """Drivers for the manifest's provider instances (or `names`), closed on exit."""
+    manifest: Manifest | None = loaded.manifest
+    assert manifest is not None
+    drivers: dict[str, Driver] = {}
+    budgets: dict[str, Budget] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        for name, instance in manifest.providers.items():
+            if names is not None and name not in names:
+                continue
+            cls = _class_for(config, instance.type)
+            base = Path(loaded.base_dir(("providers", name)))
+            credentials = {
+                f: resolve_secret(ref, base, allow_outside=config.allow_outside_files)
+                for f in cls.credential_fields()
+                if isinstance(ref := getattr(instance, f, None), SecretRef)
+            }
+            caps = cls.capabilities
+            limit = instance.rate_limit
+            budget = Budget(
+                name,
+                limit.requests if limit else caps.rate_limit[0],
+                limit.per_seconds if limit else caps.rate_limit[1],
+                instance.max_concurrency or caps.max_concurrency,
+            )
+            inner = (
+                config.transport_factory(name, instance.type, instance)
+                if config.transport_factory
+                else httpx.AsyncHTTPTransport(verify=True, retries=0)
+            )
+            client = httpx.AsyncClient(
+                transport=BudgetedTransport(inner, budget, backoff=config.backoff),
+                headers=cls.auth_headers(instance, credentials),
+                timeout=httpx.Timeout(config.timeout),
+                follow_redirects=False,
+            )
+            await stack.enter_async_context(client)
+            base_url = str(instance.base_url or getattr(cls, "default_base_url", ""))
+            ctx = DriverContext(name, instance, client, credentials, base_url)
+            drivers[name] = cls(ctx)
+            budgets[name] = budget
+        yield DriverSet(drivers, budgets)

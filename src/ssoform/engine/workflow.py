@@ -1,0 +1,103 @@
+"""The engine's entry points: plan and apply, from a loaded manifest and a state backend."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ssoform.engine.apply import Applier, ApplyResult, check_fresh
+from ssoform.engine.backend import StateBackend
+from ssoform.engine.limits import BudgetStats
+from ssoform.engine.plan import Plan
+from ssoform.engine.planner import Planner, PlanOptions
+from ssoform.engine.runner import RunConfig, expand_desired, open_drivers
+from ssoform.engine.state import State
+from ssoform.errors import PlanError
+from ssoform.manifest.load import LoadedManifest
+
+__all__ = ["PlanOutcome", "apply_plan", "load_state", "make_plan"]
+
+
+@dataclass
+class PlanOutcome:
+    plan: Plan
+    stats: dict[str, BudgetStats]
+
+
+def load_state(backend: StateBackend, *, create: bool) -> State:
+    """The current state; a new one is written first when missing and `create` is set.
+
+    Writing the empty state at the first plan pins its lineage, so a plan made before any state
+    existed cannot be applied twice (a known Terraform gap).
+    """
+    state = backend.read()
+    if state is None:
+        state = State()
+        if create:
+            backend.write(state)
+    return state
+
+
+def _check_loaded(loaded: LoadedManifest) -> None:
+    if loaded.manifest is None or not loaded.ok:
+        raise PlanError("the manifest is not valid; run `ssoform validate` to see why")
+
+
+async def make_plan(
+    loaded: LoadedManifest,
+    backend: StateBackend,
+    config: RunConfig,
+    options: PlanOptions,
+    manifest_paths: Sequence[str] = (),
+) -> PlanOutcome:
+    _check_loaded(loaded)
+    assert loaded.manifest is not None
+    state = load_state(backend, create=True)
+    desired = expand_desired(loaded, config)
+    async with open_drivers(loaded, config) as drivers:
+        planner = Planner(
+            loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
+        )
+        plan = await planner.plan()
+        stats = {n: b.stats for n, b in drivers.budgets.items()}
+    return PlanOutcome(plan.with_paths(manifest_paths), stats)
+
+
+async def apply_plan(
+    plan: Mapping[str, Any],
+    loaded: LoadedManifest,
+    backend: StateBackend,
+    config: RunConfig,
+    *,
+    force: bool = False,
+) -> ApplyResult:
+    """Apply a saved plan's data under the state lock, refusing it when stale."""
+    _check_loaded(loaded)
+    assert loaded.manifest is not None
+    with backend.lock("apply"):
+        state = load_state(backend, create=False)
+        check_fresh(plan, manifest_digest=loaded.digest(), state=state, force=force)
+        desired = expand_desired(loaded, config)
+        names = {c["provider"] for c in plan["resource_changes"]}
+        async with open_drivers(loaded, config, names) as drivers:
+            options = PlanOptions(allow_outside_files=config.allow_outside_files)
+            planner = Planner(
+                loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
+            )
+            applier = Applier(
+                plan,
+                planner,
+                drivers.drivers,
+                {d.address: d for d in desired},
+                state,
+                backend,
+            )
+            applier.check_secrets()
+            await applier.check_live()
+            return await applier.run()
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
