@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,14 +31,20 @@ class FakeCloud:
         self.ambiguous: set[str] = set()
         self.calls: list[str] = []
         self.received_secrets: dict[str, str] = {}
+        self.duplicates = 0
         self.delay = float(os.environ.get("FAKE_DELAY", "0"))
         if path is not None and path.exists():
             data = json.loads(path.read_text())
             self.objects, self.next_id = data["objects"], data["next_id"]
+            self.duplicates = data.get("duplicates", 0)
 
     def save(self) -> None:
         if self.path is not None:
-            payload = {"objects": self.objects, "next_id": self.next_id}
+            payload = {
+                "objects": self.objects,
+                "next_id": self.next_id,
+                "duplicates": self.duplicates,
+            }
             self.path.write_text(json.dumps(payload))
 
     @staticmethod
@@ -44,6 +52,8 @@ class FakeCloud:
         return f"{provider}|{scope}|{key}"
 
     def put(self, provider: str, scope: str, key: str, fields: dict[str, Any]) -> str:
+        if self.ident(provider, scope, key) in self.objects:
+            self.duplicates += 1
         oid = f"id{self.next_id:04d}"
         self.next_id += 1
         self.objects[self.ident(provider, scope, key)] = {"id": oid, "fields": fields}
@@ -52,6 +62,19 @@ class FakeCloud:
 
 
 CLOUD = FakeCloud()
+_CREATES = [0]
+
+
+def _maybe_die(phase: str) -> None:
+    """SIGKILL this process at the Nth create, before or after it commits (crash tests)."""
+    target = os.environ.get("FAKE_KILL_AT")  # "N:before" or "N:after"
+    if not target:
+        return
+    count, _, when = target.partition(":")
+    if phase == "before":
+        _CREATES[0] += 1
+    if _CREATES[0] == int(count) and when == phase:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class _FakeBase(Driver):
@@ -63,7 +86,7 @@ class _FakeBase(Driver):
     async def _tick(self, call: str) -> None:
         self._cloud().calls.append(f"{self.name}:{call}")
         if self._cloud().delay:
-            await asyncio.sleep(self._cloud().delay)
+            await asyncio.sleep(self._cloud().delay * (1 + zlib.crc32(call.encode()) % 20))
 
     async def read_scope(self, scope: str) -> list[Live]:
         await self._tick(f"list {scope}")
@@ -80,7 +103,9 @@ class _FakeBase(Driver):
         if desired.key in cloud.fail:
             raise DriverError(self.name, "create", "injected failure", status=500)
         fields = {**desired.fields, **desired.write_only}
+        _maybe_die("before")
         oid = cloud.put(self.name, desired.scope, desired.key, fields)
+        _maybe_die("after")
         cloud.received_secrets.update(secrets)
         if desired.key in cloud.ambiguous:
             cloud.ambiguous.discard(desired.key)
