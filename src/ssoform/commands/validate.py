@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ssoform.commands.options import manifest_options, parse_vars
+from ssoform.engine.plan_schema import plan_schema
 from ssoform.manifest.diagnostics import Severity, format_diagnostics
 from ssoform.manifest.load import LoadOptions, load_manifest
 from ssoform.manifest.schema import manifest_schema
@@ -76,20 +77,20 @@ def validate_command(
 
 @click.command("schema")
 @click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("schemas/ssoform-manifest.schema.json"),
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("schemas"),
     show_default=True,
-    help="Where to write the JSON Schema ('-' for stdout).",
+    help="Where to write the JSON Schemas.",
 )
-def schema_command(output: Path) -> int:
-    """Write the manifest JSON Schema (for editors) generated from the models."""
-    text = json.dumps(manifest_schema(), indent=2) + "\n"
-    if str(output) == "-":
-        click.echo(text, nl=False)
-    else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
-        click.echo(f"wrote {output}")
+def schema_command(directory: Path) -> int:
+    """Write the JSON Schemas (manifest, plan) generated from the models."""
+    for name, schema in (
+        ("ssoform-manifest.schema.json", manifest_schema()),
+        ("plan.schema.json", plan_schema()),
+    ):
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(json.dumps(schema, indent=2) + "\n")
+        click.echo(f"wrote {directory / name}")
     return 0
