@@ -1,0 +1,231 @@
+"""Cloudflare dashboard SSO connectors (`/accounts/{account_id}/sso_connectors`).
+
+One connector per email domain; `email_domain` is immutable (a change is a replace). A new
+connector starts domain verification: the plan shows the DNS TXT record to publish while it is
+pending, and `enabled: true` stays blocked until the status is `verified`. A failed verification
+is restarted with `begin_verification`. Enabling affects every Cloudflare user with that email
+domain, across all accounts: the plan says so next to that change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ssoform.drivers.base import (
+    BaseDirs,
+    Capabilities,
+    Driver,
+    DriverContext,
+    FieldChange,
+    Guidance,
+)
+from ssoform.drivers.http import ApiCaller
+from ssoform.errors import DriverError
+from ssoform.manifest.checks import connection_domains
+from ssoform.manifest.fields import normalise_domain
+from ssoform.manifest.models import CloudflareConnection, Manifest, Tenant
+from ssoform.model import Desired, Live
+
+__all__ = ["CloudflareDriver"]
+
+VERIFIED = "verified"
+
+
+class _CloudflareApi(ApiCaller):
+    def error_detail(self, body: Any) -> tuple[str | None, str]:
+        if isinstance(body, Mapping) and isinstance(body.get("errors"), list) and body["errors"]:
+            first = body["errors"][0]
+            if isinstance(first, Mapping):
+                return str(first.get("code", "")) or None, str(first.get("message", "error"))
+        return super().error_detail(body)
+
+
+class CloudflareDriver(Driver):
+    type_name = "cloudflare"
+    default_base_url: ClassVar[str] = "https://api.cloudflare.com/client/v4"
+    capabilities = Capabilities(
+        readable=frozenset({"email_domain", "enabled", "use_fedramp_language", "verification"}),
+        immutable=frozenset({"email_domain"}),
+        rate_limit=(1200, 300.0),
+        max_concurrency=4,
+    )
+
+    def __init__(self, ctx: DriverContext) -> None:
+        super().__init__(ctx)
+        self.api = _CloudflareApi(ctx.name, ctx.client, ctx.base_url)
+
+    @classmethod
+    def credential_fields(cls) -> tuple[str, ...]:
+        return ("api_token",)
+
+    @classmethod
+    def auth_headers(cls, config: Any, credentials: Mapping[str, str]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {credentials['api_token']}"}
+
+    @classmethod
+    def expand(
+        cls,
+        manifest: Manifest,
+        tenant_name: str,
+        tenant: Tenant,
+        connection: Any,
+        base_dir: BaseDirs,
+    ) -> list[Desired]:
+        assert isinstance(connection, CloudflareConnection)
+        return [
+            Desired(
+                tenant=tenant_name,
+                provider=connection.provider,
+                scope=connection.account_id,
+                key=domain,
+                fields={
+                    "email_domain": domain,
+                    "enabled": connection.enabled,
+                    "use_fedramp_language": connection.use_fedramp_language,
+                    "verification": VERIFIED,
+                },
+                protect=connection.protect,
+            )
+            for domain in connection_domains(tenant, connection)
+        ]
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def read_scope(self, scope: str) -> list[Live]:
+        call = f"list SSO connectors of account {scope}"
+        _, body = await self.api.call("GET", f"/accounts/{scope}/sso_connectors", call=call)
+        result = _result(body, self.name, call)
+        if not isinstance(result, list):
+            raise DriverError(self.name, call, "answer has no list of connectors in `result`")
+        return [self._live(scope, item, call) for item in result]
+
+    def _live(self, scope: str, item: Any, call: str) -> Live:
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+            raise DriverError(self.name, call, "a connector in the answer has no id")
+        raw_domain = item.get("email_domain")
+        try:
+            domain = normalise_domain(raw_domain)
+        except ValueError:
+            domain = str(raw_domain)
+        found = item.get("verification")
+        verification: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        status = str(verification.get("status") or "unknown")
+        return Live(
+            scope=scope,
+            key=domain,
+            id=item["id"],
+            fields={
+                "email_domain": domain,
+                "enabled": bool(item.get("enabled", False)),
+                "use_fedramp_language": bool(item.get("use_fedramp_language", False)),
+                "verification": status,
+            },
+            status={"verification_code": verification.get("code")},
+        )
+
+    # --- writing ---------------------------------------------------------------------------
+
+    async def create(self, desired: Desired, secrets: Mapping[str, str]) -> Live:
+        call = f"create SSO connector for {desired.key} in account {desired.scope}"
+        body = {
+            "email_domain": desired.fields["email_domain"],
+            "begin_verification": True,
+            "use_fedramp_language": desired.fields["use_fedramp_language"],
+        }
+        _, answer = await self.api.call(
+            "POST", f"/accounts/{desired.scope}/sso_connectors", call=call, json_body=body
+        )
+        return self._live(desired.scope, _result(answer, self.name, call), call)
+
+    async def update(
+        self,
+        desired: Desired,
+        live: Live | None,
+        changes: Sequence[FieldChange],
+        secrets: Mapping[str, str],
+    ) -> Live | None:
+        assert live is not None
+        paths = {c.path for c in changes}
+        base = f"/accounts/{desired.scope}/sso_connectors/{live.id}"
+        if "verification" in paths and live.fields.get("verification") != VERIFIED:
+            await self.api.call(
+                "POST",
+                f"{base}/begin_verification",
+                call=f"begin verification of {desired.key}",
+                idempotent=True,
+            )
+        patch = {k: desired.fields[k] for k in ("enabled", "use_fedramp_language") if k in paths}
+        if not patch:
+            return None
+        call = f"update SSO connector {desired.key}"
+        _, answer = await self.api.call("PATCH", base, call=call, json_body=patch)
+        result = _result(answer, self.name, call)
+        if isinstance(result, list):  # the docs' example shows an array here
+            result = result[0] if result else None
+        return self._live(desired.scope, result, call) if isinstance(result, Mapping) else None
+
+    async def delete(self, live: Live) -> None:
+        base = f"/accounts/{live.scope}/sso_connectors/{live.id}"
+        if live.fields.get("enabled"):
+            await self.api.call(
+                "PATCH",
+                base,
+                call=f"disable {live.key} before deleting",
+                json_body={"enabled": False},
+            )
+        await self.api.call("DELETE", base, call=f"delete SSO connector {live.key}", allow=(404,))
+
+    # --- planning hooks --------------------------------------------------------------------
+
+    def guidance(
+        self, desired: Desired | None, live: Live | None, changes: Sequence[FieldChange]
+    ) -> Guidance:
+        if desired is None:
+            if live is not None and live.fields.get("enabled"):
+                return Guidance(notes=(_disable_note(live.key),))
+            return Guidance()
+        domain = desired.key
+        wants_enabled = bool(desired.fields.get("enabled"))
+        status = live.fields.get("verification") if live else None
+        code = live.status.get("verification_code") if live else None
+        notes: list[str] = []
+        hold: set[str] = set()
+        blocked = None
+        if wants_enabled and (live is None or not live.fields.get("enabled")):
+            notes.append(
+                f"enabling dashboard SSO applies to every Cloudflare user with an @{domain} "
+                "email address, in every account: they will sign in through your IdP"
+            )
+        if status in ("pending", None):
+            record = f'TXT "{code}"' if code else "the TXT record shown after creation"
+            blocked = f"waiting for DNS verification of {domain}: publish {record} on {domain}" + (
+                "; enabling waits until it is verified" if wants_enabled else ""
+            )
+            hold.add("verification")
+            if wants_enabled:
+                hold.add("enabled")
+        elif status in ("failed", "awaiting") and wants_enabled:
+            hold.add("enabled")
+            notes.append(f"verification of {domain} is {status}: apply restarts it")
+        if live is not None and live.fields.get("enabled") and not wants_enabled:
+            notes.append(_disable_note(domain))
+        return Guidance(blocked=blocked, notes=tuple(notes), hold_fields=frozenset(hold))
+
+
+def _disable_note(domain: str) -> str:
+    return (
+        f"disabling dashboard SSO for {domain}: its users sign in with passwords again; keep an "
+        "API token with SSO Connector Edit to recover from a lock-out"
+    )
+
+
+def _result(body: Any, provider: str, call: str) -> Any:
+    if not isinstance(body, Mapping):
+        raise DriverError(provider, call, "answer is not a Cloudflare envelope")
+    if body.get("success") is False:
+        errors = body.get("errors") or [{}]
+        first = errors[0] if isinstance(errors, list) and errors else {}
+        message = first.get("message", "failed") if isinstance(first, Mapping) else "failed"
+        raise DriverError(provider, call, str(message), code=str(first.get("code", "")))
+    return body.get("result")
