@@ -59,7 +59,7 @@ def connection_keys(manifest: Manifest, tenant: Tenant, conn: object) -> list[tu
         return [(conn.managed_account, "sso")]
     if isinstance(conn, CantinaConnection):
         domains = connection_domains(tenant, conn)
-        return [(conn.company_id, domains[0] if domains else "")]
+        return [(conn.company_id, min(domains) if domains else "")]
     if isinstance(conn, PandaStackConnection):
         instance = manifest.providers.get(conn.provider)
         org = conn.organization_id or str(getattr(instance, "organization_id", ""))

@@ -1,0 +1,159 @@
+"""Cantina company SSO connections (`/companies/{company_id}/sso-connections`).
+
+Only list and create are documented. The client secret comes back masked, so it is write-only
+and compared through state fingerprints. Domains are effectively fixed after creation. Any change
+the API cannot make is planned as `manual`, with the steps to take; apply never pretends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from ssoform.drivers.base import (
+    BaseDirs,
+    Capabilities,
+    Driver,
+    DriverContext,
+    FieldChange,
+    Guidance,
+)
+from ssoform.drivers.http import ApiCaller
+from ssoform.errors import DriverError
+from ssoform.manifest.checks import connection_domains
+from ssoform.manifest.models import CantinaConnection, Manifest, Tenant
+from ssoform.model import Desired, Live
+
+__all__ = ["CantinaDriver"]
+
+
+class CantinaDriver(Driver):
+    type_name = "cantina"
+    default_base_url: ClassVar[str] = "https://cantina.xyz/api/v0"
+    capabilities = Capabilities(
+        readable=frozenset({"provider", "provider_base_url", "client_id", "domains"}),
+        write_only=frozenset({"client_secret"}),
+        immutable=frozenset({"domains"}),
+        can_update=False,
+        can_delete=False,
+        rate_limit=(60, 60.0),
+        max_concurrency=2,
+    )
+
+    def __init__(self, ctx: DriverContext) -> None:
+        super().__init__(ctx)
+        self.api = ApiCaller(ctx.name, ctx.client, ctx.base_url)
+
+    @classmethod
+    def credential_fields(cls) -> tuple[str, ...]:
+        return ("api_key",)
+
+    @classmethod
+    def auth_headers(cls, config: Any, credentials: Mapping[str, str]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {credentials['api_key']}"}
+
+    @classmethod
+    def expand(
+        cls,
+        manifest: Manifest,
+        tenant_name: str,
+        tenant: Tenant,
+        connection: Any,
+        base_dir: BaseDirs,
+    ) -> list[Desired]:
+        assert isinstance(connection, CantinaConnection)
+        idp_name = connection.idp or tenant.idp or ""
+        idp = manifest.identity_providers[idp_name]
+        assert idp.oidc is not None
+        domains = sorted(connection_domains(tenant, connection))
+        return [
+            Desired(
+                tenant=tenant_name,
+                provider=connection.provider,
+                scope=connection.company_id,
+                key=domains[0],
+                fields={
+                    "provider": connection.idp_kind or idp.kind,
+                    "provider_base_url": _base(connection.provider_base_url or idp.oidc.issuer),
+                    "client_id": idp.oidc.client_id,
+                    "domains": domains,
+                },
+                secrets={"client_secret": idp.oidc.client_secret},
+                protect=connection.protect,
+                base_dir=base_dir(("identity_providers", idp_name)),
+            )
+        ]
+
+    async def read_scope(self, scope: str) -> list[Live]:
+        call = f"list SSO connections of company {scope}"
+        _, body = await self.api.call("GET", f"/companies/{scope}/sso-connections", call=call)
+        if not isinstance(body, list):
+            raise DriverError(self.name, call, "answer is not a list of connections")
+        return [self._live(scope, item, call) for item in body]
+
+    def _live(self, scope: str, item: Any, call: str) -> Live:
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+            raise DriverError(self.name, call, "a connection in the answer has no id")
+        raw = item.get("domains")
+        domains = sorted(str(d).lower() for d in raw) if isinstance(raw, list) else []
+        return Live(
+            scope=scope,
+            key=domains[0] if domains else item["id"],
+            id=item["id"],
+            fields={
+                "provider": item.get("provider"),
+                "provider_base_url": _base(str(item.get("providerBaseUrl") or "")),
+                "client_id": item.get("clientId"),
+                "domains": domains,
+            },
+        )
+
+    async def create(self, desired: Desired, secrets: Mapping[str, str]) -> Live:
+        call = f"create SSO connection for {desired.key} in company {desired.scope}"
+        fields = desired.fields
+        _, body = await self.api.call(
+            "POST",
+            f"/companies/{desired.scope}/sso-connections",
+            call=call,
+            json_body={
+                "provider": fields["provider"],
+                "providerBaseUrl": fields["provider_base_url"],
+                "clientId": fields["client_id"],
+                "clientSecret": secrets["client_secret"],
+                "domains": fields["domains"],
+            },
+            secrets=list(secrets.values()),
+        )
+        return self._live(desired.scope, body, call)
+
+    def guidance(
+        self, desired: Desired | None, live: Live | None, changes: Sequence[FieldChange]
+    ) -> Guidance:
+        if live is None:
+            return Guidance()
+        if desired is None:
+            return Guidance(
+                manual=(
+                    f"Cantina's API cannot delete SSO connection {live.id} of company "
+                    f"{live.scope}: ask Cantina support to remove it, then run plan again"
+                )
+            )
+        wanted = [c for c in changes if c.write_only != "unverifiable"]
+        if not wanted:
+            return Guidance()
+        described = "; ".join(
+            f"{c.path}: replace the secret with the one in {c.path}'s reference"
+            if c.sensitive
+            else f"{c.path}: {c.before!r} -> {c.after!r}"
+            for c in wanted
+        )
+        return Guidance(
+            manual=(
+                f"Cantina's API cannot change SSO connection {live.id} of company {live.scope}. "
+                f"Ask Cantina support to make these changes ({described}), then run plan again"
+            )
+        )
+
+
+def _base(url: str) -> str:
+    return url.rstrip("/")
