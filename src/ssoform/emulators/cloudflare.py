@@ -1,0 +1,501 @@
+"""Emulator of Cloudflare's dashboard SSO connectors API, `/client/v4/accounts/{id}/sso_connectors`.
+
+Contract: docs/reference provider-apis.md §1 and §7.4. Routes are the real paths under
+`/client/v4`, so a driver only swaps its base URL. Choices made where the reference says [?] or [I]:
+
+- Auth: `Authorization: Bearer <token>` only. A missing or malformed header → 401, a wrong
+  token → 403, both code 10000 "Authentication error". The token is good for every account.
+- Every well-formed account id (32 lower-case hex) exists and starts empty. A malformed account
+  or connector id → 400, code 7003 "Could not route to <path>, perhaps your object identifier is
+  invalid?". An unknown path → 404, code 7003 "No route for the URI"; a wrong method → 405,
+  code 7001 "Method not allowed for this route".
+- Error codes the provider does not publish (all 400 unless noted), see `Code`:
+  1001 body is not a JSON object; 1002 a field is missing, of the wrong type or unknown (with
+  `source.pointer`); 1003 connector not found (404); 1004 the account already has a connector for
+  this email domain; 1005 the email domain is refused (public mail providers, `.edu`);
+  1006 enabling a connector that is not `verified`; 1007 the domain is enabled in another account;
+  1008 deleting an enabled connector (disable it first); 1009 begin_verification on a `verified`
+  connector; 10429 rate limited (429).
+- `email_domain` is stored lower-cased and must be an ASCII (punycode) host name with a dot.
+- begin_verification restarts `awaiting`/`failed` → `pending`, leaves `pending` as it is, keeps
+  the verification code, and refuses `verified` (1009).
+- `set_verification` (test hook) changes the status only; an enabled connector stays enabled.
+- PATCH answers with the connector as an object (the schema), not the docs' array example.
+  `updated_on` moves only when a value changes.
+- Rate limit: one fixed window (`RateWindow`) for the whole emulator, counting every API request
+  including refused ones. When exceeded, every call gets 429 until the window resets (the real
+  API blocks for 5 minutes from the excess). Headers on every API answer:
+  `Ratelimit: "default";r=<remaining>;t=<whole seconds to reset>` and
+  `Ratelimit-Policy: "default";q=<limit>;w=<window seconds>`; `retry-after` (whole seconds, at
+  least 1) on 429. Injected bursts answer the same 429 with `retry-after: 1`.
+- Creates honour `Emulator.ambiguous_create()`: the connector is committed, then the call stalls.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ssoform.emulators.base import Emulator, FaultMiddleware, RateWindow
+from ssoform.emulators.control import control_routes
+from ssoform.emulators.gate import Door, GateMiddleware, bearer_token
+
+__all__ = [
+    "PUBLIC_MAIL_DOMAINS",
+    "CloudflareError",
+    "CloudflareStore",
+    "Code",
+    "Connector",
+    "create_app",
+]
+
+PREFIX = "/client/v4/accounts/{account_id}/sso_connectors"
+STATUSES = ("awaiting", "pending", "failed", "verified")
+_PUBLIC_MAIL = """
+gmail.com googlemail.com yahoo.com outlook.com hotmail.com live.com msn.com icloud.com me.com
+aol.com proton.me protonmail.com gmx.com mail.com yandex.com zoho.com
+"""
+PUBLIC_MAIL_DOMAINS = frozenset(_PUBLIC_MAIL.split())
+REFUSED_TLDS = frozenset({"edu"})
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+class Code(IntEnum):
+    """Envelope error codes. 10000 and 7003 are Cloudflare's; the rest are the emulator's."""
+
+    AUTHENTICATION = 10000
+    NO_ROUTE = 7003
+    METHOD_NOT_ALLOWED = 7001
+    MALFORMED_BODY = 1001
+    INVALID_FIELD = 1002
+    NOT_FOUND = 1003
+    DUPLICATE_DOMAIN = 1004
+    DOMAIN_REFUSED = 1005
+    NOT_VERIFIED = 1006
+    ENABLED_ELSEWHERE = 1007
+    DELETE_ENABLED = 1008
+    ALREADY_VERIFIED = 1009
+    RATE_LIMITED = 10429
+
+
+class CloudflareError(Exception):
+    """A refusal, answered as the Cloudflare failure envelope."""
+
+    def __init__(self, status: int, code: Code, message: str, pointer: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.pointer = pointer
+
+    def response(self) -> JSONResponse:
+        error: dict[str, Any] = {"code": int(self.code), "message": self.message}
+        if self.pointer is not None:
+            error["source"] = {"pointer": self.pointer}
+        return failure(self.status, error)
+
+
+def failure(
+    status: int, error: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    body = {"success": False, "errors": [error], "messages": [], "result": None}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Connector:
+    id: str
+    account_id: str
+    email_domain: str
+    enabled: bool
+    use_fedramp_language: bool
+    verification_code: str
+    verification_status: str
+    created_on: str
+    updated_on: str
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "email_domain": self.email_domain,
+            "enabled": self.enabled,
+            "use_fedramp_language": self.use_fedramp_language,
+            "verification": {"code": self.verification_code, "status": self.verification_status},
+            "created_on": self.created_on,
+            "updated_on": self.updated_on,
+        }
+
+
+def _invalid(pointer: str, message: str) -> CloudflareError:
+    return CloudflareError(400, Code.INVALID_FIELD, message, pointer)
+
+
+def normalise_domain(value: object) -> str:
+    """The lower-cased host name, or CloudflareError 1002/1005."""
+    if not isinstance(value, str):
+        raise _invalid("/email_domain", "email_domain must be a string")
+    domain = value.strip().lower().rstrip(".")
+    labels = domain.split(".")
+    if len(domain) > 253 or len(labels) < 2 or not all(_LABEL.fullmatch(x) for x in labels):
+        raise _invalid("/email_domain", "email_domain is not a valid domain name")
+    if domain in PUBLIC_MAIL_DOMAINS or labels[-1] in REFUSED_TLDS:
+        raise CloudflareError(
+            400, Code.DOMAIN_REFUSED, f"Email domain {domain} cannot be used for dashboard SSO"
+        )
+    return domain
+
+
+class CloudflareStore:
+    """All connectors of all accounts, keyed by connector id (insertion order = list order)."""
+
+    def __init__(self) -> None:
+        self.connectors: dict[str, Connector] = {}
+
+    # -- reads -------------------------------------------------------------------------------
+    def list(self, account_id: str) -> list[Connector]:
+        return [c for c in self.connectors.values() if c.account_id == account_id]
+
+    def get(self, account_id: str, connector_id: str) -> Connector:
+        found = self.connectors.get(connector_id)
+        if found is None or found.account_id != account_id:
+            raise CloudflareError(404, Code.NOT_FOUND, "SSO connector not found")
+        return found
+
+    def find(self, account_id: str, email_domain: str) -> Connector | None:
+        domain = email_domain.lower()
+        return next((c for c in self.list(account_id) if c.email_domain == domain), None)
+
+    # -- writes ------------------------------------------------------------------------------
+    def create(
+        self,
+        account_id: str,
+        email_domain: str,
+        *,
+        begin_verification: bool = True,
+        use_fedramp_language: bool = False,
+    ) -> Connector:
+        domain = normalise_domain(email_domain)
+        if self.find(account_id, domain) is not None:
+            raise CloudflareError(
+                400,
+                Code.DUPLICATE_DOMAIN,
+                f"An SSO connector for {domain} already exists in this account",
+            )
+        return self.add_connector(
+            account_id,
+            domain,
+            status="pending" if begin_verification else "awaiting",
+            use_fedramp_language=use_fedramp_language,
+        )
+
+    def add_connector(
+        self,
+        account_id: str,
+        email_domain: str,
+        *,
+        status: str = "pending",
+        enabled: bool = False,
+        use_fedramp_language: bool = False,
+        connector_id: str | None = None,
+    ) -> Connector:
+        """Seed a connector as-is (no policy checks besides the status name)."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown verification status {status!r}")
+        stamp = _now()
+        connector = Connector(
+            id=connector_id or secrets.token_hex(16),
+            account_id=account_id,
+            email_domain=email_domain.lower(),
+            enabled=enabled,
+            use_fedramp_language=use_fedramp_language,
+            verification_code=f"cloudflare_dashboard_sso={secrets.randbelow(10**9):09d}",
+            verification_status=status,
+            created_on=stamp,
+            updated_on=stamp,
+        )
+        self.connectors[connector.id] = connector
+        return connector
+
+    def update(
+        self,
+        account_id: str,
+        connector_id: str,
+        *,
+        enabled: bool | None = None,
+        use_fedramp_language: bool | None = None,
+    ) -> Connector:
+        connector = self.get(account_id, connector_id)
+        if enabled and not connector.enabled:
+            if connector.verification_status != "verified":
+                raise CloudflareError(
+                    400,
+                    Code.NOT_VERIFIED,
+                    "SSO connector cannot be enabled before its email domain is verified",
+                )
+            if any(
+                c.enabled and c.email_domain == connector.email_domain and c is not connector
+                for c in self.connectors.values()
+            ):
+                raise CloudflareError(
+                    400,
+                    Code.ENABLED_ELSEWHERE,
+                    f"Email domain {connector.email_domain} is enabled on another account",
+                )
+        changed = False
+        if enabled is not None and enabled != connector.enabled:
+            connector.enabled, changed = enabled, True
+        if use_fedramp_language is not None and use_fedramp_language != (
+            connector.use_fedramp_language
+        ):
+            connector.use_fedramp_language, changed = use_fedramp_language, True
+        if changed:
+            connector.updated_on = _now()
+        return connector
+
+    def delete(self, account_id: str, connector_id: str) -> None:
+        connector = self.get(account_id, connector_id)
+        if connector.enabled:
+            raise CloudflareError(
+                400, Code.DELETE_ENABLED, "SSO connector is enabled; disable it before deleting"
+            )
+        del self.connectors[connector_id]
+
+    def begin_verification(self, account_id: str, connector_id: str) -> None:
+        connector = self.get(account_id, connector_id)
+        if connector.verification_status == "verified":
+            raise CloudflareError(400, Code.ALREADY_VERIFIED, "SSO connector is already verified")
+        if connector.verification_status != "pending":
+            connector.verification_status = "pending"
+            connector.updated_on = _now()
+
+    def set_verification(self, account_id: str, email_domain: str, status: str) -> Connector:
+        """Test hook: the DNS poll's outcome for `email_domain` in `account_id`."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown verification status {status!r}")
+        connector = self.find(account_id, email_domain)
+        if connector is None:
+            raise KeyError(f"no connector for {email_domain} in account {account_id}")
+        connector.verification_status = status
+        connector.updated_on = _now()
+        return connector
+
+    # -- persistence -------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {"connectors": [asdict(c) for c in self.connectors.values()]}
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        connectors = [Connector(**item) for item in data.get("connectors", [])]
+        self.connectors = {c.id: c for c in connectors}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CloudflareStore:
+        store = cls()
+        store.load_json(data)
+        return store
+
+
+# -- request handling --------------------------------------------------------------------------
+def _ok(result: Any, **extra: Any) -> JSONResponse:
+    return JSONResponse({"success": True, "errors": [], "messages": [], "result": result, **extra})
+
+
+def _ids(request: Request) -> tuple[str, str | None]:
+    account_id = request.path_params["account_id"]
+    connector_id = request.path_params.get("connector_id")
+    if not _HEX32.fullmatch(account_id) or (
+        connector_id is not None and not _HEX32.fullmatch(connector_id)
+    ):
+        raise CloudflareError(
+            400,
+            Code.NO_ROUTE,
+            f"Could not route to {request.url.path}, perhaps your object identifier is invalid?",
+        )
+    return account_id, connector_id
+
+
+async def _body(request: Request, fields: dict[str, type]) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        raise CloudflareError(400, Code.MALFORMED_BODY, "Request body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise CloudflareError(400, Code.MALFORMED_BODY, "Request body must be a JSON object")
+    for name, value in body.items():
+        if name not in fields:
+            raise _invalid(f"/{name}", f"Unknown field {name}")
+        if not isinstance(value, fields[name]):
+            kind = "a boolean" if fields[name] is bool else "a string"
+            raise _invalid(f"/{name}", f"{name} must be {kind}")
+    return body
+
+
+def _store(request: Request) -> CloudflareStore:
+    store: CloudflareStore = request.app.state.store
+    return store
+
+
+async def list_connectors(request: Request) -> Response:
+    account_id, _ = _ids(request)
+    found = [c.to_api() for c in _store(request).list(account_id)]
+    info = {"page": 1, "per_page": len(found), "count": len(found), "total_count": len(found)}
+    return _ok(found, result_info=info)
+
+
+async def get_connector(request: Request) -> Response:
+    account_id, connector_id = _ids(request)
+    assert connector_id is not None
+    return _ok(_store(request).get(account_id, connector_id).to_api())
+
+
+async def create_connector(request: Request) -> Response:
+    account_id, _ = _ids(request)
+    body = await _body(
+        request, {"email_domain": str, "begin_verification": bool, "use_fedramp_language": bool}
+    )
+    if "email_domain" not in body:
+        raise _invalid("/email_domain", "email_domain is required")
+    connector = _store(request).create(
+        account_id,
+        body["email_domain"],
+        begin_verification=body.get("begin_verification", True),
+        use_fedramp_language=body.get("use_fedramp_language", False),
+    )
+    emulator: Emulator = request.app.state.emulator
+    if emulator.ambiguous_create():
+        await emulator.stall()
+    return _ok(connector.to_api())
+
+
+async def update_connector(request: Request) -> Response:
+    account_id, connector_id = _ids(request)
+    assert connector_id is not None
+    body = await _body(request, {"enabled": bool, "use_fedramp_language": bool})
+    connector = _store(request).update(
+        account_id,
+        connector_id,
+        enabled=body.get("enabled"),
+        use_fedramp_language=body.get("use_fedramp_language"),
+    )
+    return _ok(connector.to_api())
+
+
+async def delete_connector(request: Request) -> Response:
+    account_id, connector_id = _ids(request)
+    assert connector_id is not None
+    _store(request).delete(account_id, connector_id)
+    return _ok({"id": connector_id})
+
+
+async def begin_verification(request: Request) -> Response:
+    account_id, connector_id = _ids(request)
+    assert connector_id is not None
+    _store(request).begin_verification(account_id, connector_id)
+    return JSONResponse({"success": True, "errors": [], "messages": []})
+
+
+async def control_verification(request: Request) -> Response:
+    """`POST /_emulator/verification` `{account_id, email_domain, status}`."""
+    try:
+        body = json.loads(await request.body())
+        connector = _store(request).set_verification(
+            body["account_id"], body["email_domain"], body["status"]
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse(connector.to_api())
+
+
+async def _on_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CloudflareError)
+    return exc.response()
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        error = {
+            "code": int(Code.METHOD_NOT_ALLOWED),
+            "message": "Method not allowed for this route",
+        }
+        return failure(405, error, headers=exc.headers)
+    return failure(exc.status_code, {"code": int(Code.NO_ROUTE), "message": "No route for the URI"})
+
+
+def _door(token: str, window: RateWindow, clock: Callable[[], float]) -> Door:
+    def authorize(headers: Headers) -> Response | None:
+        sent = bearer_token(headers)
+        if sent is None or sent != token:
+            error = {"code": int(Code.AUTHENTICATION), "message": "Authentication error"}
+            return failure(401 if sent is None else 403, error)
+        return None
+
+    def too_many(retry_after: int) -> Response:
+        error = {
+            "code": int(Code.RATE_LIMITED),
+            "message": "Rate limited. Please wait and consider throttling your request speed",
+        }
+        return failure(429, error, headers={"retry-after": str(retry_after)})
+
+    def rate_headers(remaining: int, reset_in: float) -> dict[str, str]:
+        return {
+            "Ratelimit": f'"default";r={remaining};t={math.ceil(reset_in)}',
+            "Ratelimit-Policy": f'"default";q={window.limit};w={math.ceil(window.window)}',
+        }
+
+    return Door(window, authorize, too_many, rate_headers, clock)
+
+
+def create_app(
+    *,
+    token: str = "cf-emulator-token",  # noqa: S107 - the emulator's well-known test token
+    rate_limit: int = 1200,
+    rate_window: float = 300.0,
+    store: CloudflareStore | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Starlette:
+    """The Cloudflare emulator; `clock` (monotonic seconds) drives the rate window."""
+    emulator = Emulator("cloudflare")
+    door = _door(token, RateWindow(rate_limit, rate_window), clock)
+    routes = [
+        Route(PREFIX, list_connectors, methods=["GET"]),
+        Route(PREFIX, create_connector, methods=["POST"]),
+        Route(PREFIX + "/{connector_id}", get_connector, methods=["GET"]),
+        Route(PREFIX + "/{connector_id}", update_connector, methods=["PATCH"]),
+        Route(PREFIX + "/{connector_id}", delete_connector, methods=["DELETE"]),
+        Route(PREFIX + "/{connector_id}/begin_verification", begin_verification, methods=["POST"]),
+        Route("/_emulator/verification", control_verification, methods=["POST"]),
+        *control_routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(FaultMiddleware, emulator=emulator),
+            Middleware(GateMiddleware, emulator=emulator, door=door),
+        ],
+        exception_handlers={CloudflareError: _on_error, HTTPException: _on_http},
+    )
+    app.state.emulator = emulator
+    app.state.store = store if store is not None else CloudflareStore()
+    return app
