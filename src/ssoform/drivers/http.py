@@ -95,6 +95,7 @@ class ApiCaller:
                 status=status,
                 code=code,
                 retryable=status == 429 or status >= 500,
+                ambiguous=status >= 500 and method != "GET",
             )
         if body is _NOT_JSON:
             if status == 204 or not response.content:

@@ -192,25 +192,33 @@ class Applier:
     async def _create(
         self, driver: Driver, desired: Desired, secrets: Mapping[str, str], action: str
     ) -> None:
-        try:
-            obj = await driver.create(desired, secrets)
-        except DriverError as exc:
-            if not exc.ambiguous:
-                raise
-            found = await self._find_after_ambiguous(driver, desired)
-            if found is None:
-                raise
-            await self._record(
-                desired.address,
-                action,
-                desired,
-                found,
-                origin="created",
-                outcome="adopted",
-                detail=f"the create failed ambiguously ({exc}); found the object and kept it",
-            )
+        """Create; after an ambiguous or retryable failure, re-read first and adopt what is
+        there, and create again only when the object is confirmed absent."""
+        failure: DriverError | None = None
+        for _ in range(_CREATE_ATTEMPTS):
+            try:
+                obj = await driver.create(desired, secrets)
+            except DriverError as exc:
+                if not (exc.ambiguous or exc.retryable):
+                    raise
+                failure = exc
+                found = await self._find_after_ambiguous(driver, desired)
+                if found is None:
+                    continue
+                await self._record(
+                    desired.address,
+                    action,
+                    desired,
+                    found,
+                    origin="created",
+                    outcome="adopted",
+                    detail=f"the create failed ambiguously ({exc}); found the object and kept it",
+                )
+                return
+            await self._record(desired.address, action, desired, obj, origin="created")
             return
-        await self._record(desired.address, action, desired, obj, origin="created")
+        assert failure is not None
+        raise failure
 
     async def _find_after_ambiguous(self, driver: Driver, desired: Desired) -> Live | None:
         try:
@@ -272,6 +280,8 @@ class Applier:
         self.state.serial += 1
         await asyncio.to_thread(self.backend.write, self.state)
 
+
+_CREATE_ATTEMPTS = 3
 
 _APPLIED = frozenset(
     a.value for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.ADOPT)

@@ -1,0 +1,63 @@
+"""Running the engine against in-process emulators: manifest in a temp dir, plan, apply."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+
+from ssoform.emulators.base import emulator_transport
+from ssoform.engine.apply import ApplyResult
+from ssoform.engine.backend import LocalStateBackend
+from ssoform.engine.plan import Plan
+from ssoform.engine.planner import PlanOptions
+from ssoform.engine.runner import RunConfig
+from ssoform.engine.workflow import apply_plan, make_plan
+from ssoform.manifest.load import LoadedManifest, load_manifest
+
+
+class Harness:
+    """A manifest, a state file and emulator apps keyed by provider instance name."""
+
+    def __init__(self, root: Path, apps: dict[str, Starlette], manifest: str) -> None:
+        self.root = root
+        self.apps = apps
+        self.path = root / "manifest.yaml"
+        self.backend = LocalStateBackend(root / "state.json")
+        self.write(manifest)
+
+    def write(self, manifest: str) -> None:
+        self.path.write_text(textwrap.dedent(manifest))
+
+    def loaded(self) -> LoadedManifest:
+        loaded = load_manifest([self.path])
+        assert loaded.ok, [str(d) for d in loaded.diagnostics]
+        return loaded
+
+    def config(self) -> RunConfig:
+        return RunConfig(
+            transport_factory=lambda name, _type, _cfg: emulator_transport(self.apps[name]),
+            backoff=False,
+        )
+
+    async def plan(self, **options: Any) -> Plan:
+        outcome = await make_plan(
+            self.loaded(), self.backend, self.config(), PlanOptions(**options)
+        )
+        return outcome.plan
+
+    async def apply(self, plan: Plan | None = None, **options: Any) -> ApplyResult:
+        plan = plan or await self.plan(**options)
+        return await apply_plan(plan.data(), self.loaded(), self.backend, self.config())
+
+    async def converge(self) -> Plan:
+        """Apply, then plan again: the second plan must have no changes."""
+        result = await self.apply()
+        assert result.ok, result.failed
+        return await self.plan()
+
+
+def actions(plan: Plan) -> dict[str, str]:
+    return {c.address: c.action.value for c in plan.changes}
