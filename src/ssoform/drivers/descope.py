@@ -142,7 +142,11 @@ class DescopeDriver(Driver):
             items = body.get("ssoSettings") if isinstance(body, Mapping) else None
         if not isinstance(items, list):
             raise DriverError(self.name, call, "answer has no SSOSettings list")
-        return [_live(scope, item) for item in items if isinstance(item, Mapping)]
+        return [
+            _live(scope, item)
+            for item in items
+            if isinstance(item, Mapping) and not _unconfigured(item)
+        ]
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -191,10 +195,9 @@ class DescopeDriver(Driver):
 
     async def _configure(self, desired: Desired, secrets: Mapping[str, str]) -> None:
         fields = desired.fields
-        mappings = {
-            "roleMappings": [
-                {"groups": m["groups"], "roleName": m["role"]} for m in fields["role_mappings"]
-            ],
+        roles = [{"groups": m["groups"], "roleName": m["role"]} for m in fields["role_mappings"]]
+        mappings: dict[str, Any] = {
+            "roleMappings": roles,
             "attributeMapping": fields["attribute_mapping"],
             "defaultSSORoles": fields["default_roles"],
         }
@@ -215,7 +218,9 @@ class DescopeDriver(Driver):
                 "userDataUrl": oidc["userinfo_url"],
                 "JWKsUrl": oidc["jwks_url"],
                 "scope": oidc["scopes"],
-                **mappings,
+                "roleMappings": roles,
+                "userAttrMapping": fields["attribute_mapping"],
+                "defaultSSORoles": fields["default_roles"],
             }
         elif protocol == "saml-metadata":
             path = "/v1/mgmt/sso/saml/metadata"
@@ -334,6 +339,19 @@ def _read_mappings(raw: Any) -> list[dict[str, Any]]:
     return _mappings(found)
 
 
+def _unconfigured(item: Mapping[str, Any]) -> bool:
+    """A tenant's default configuration exists even when nothing was ever configured."""
+    saml, oidc = _map(item.get("saml")), _map(item.get("oidc"))
+    auth_type = _text(_map(item.get("tenant")).get("authType")) or "none"
+    configured = (
+        _text(saml.get("idpSSOUrl"))
+        or _text(saml.get("idpMetadataUrl"))
+        or _text(saml.get("idpEntityId"))
+        or _text(oidc.get("clientId"))
+    )
+    return auth_type == "none" and not configured
+
+
 def _live(scope: str, item: Mapping[str, Any]) -> Live:
     tenant, saml, oidc = _map(item.get("tenant")), _map(item.get("saml")), _map(item.get("oidc"))
     key = _text(item.get("ssoId")) or DEFAULT
@@ -345,7 +363,9 @@ def _live(scope: str, item: Mapping[str, Any]) -> Live:
     else:
         protocol = "saml"
     source = oidc if protocol == "oidc" else saml
-    attrs = _map(saml.get("attributeMapping"))
+    attrs = _map(
+        oidc.get("userAttrMapping") if protocol == "oidc" else saml.get("attributeMapping")
+    )
     fields: dict[str, Any] = {
         "protocol": protocol,
         "enabled": auth_type != "none",
