@@ -15,8 +15,19 @@ from ssoform.engine.runner import RunConfig
 from ssoform.errors import ManifestError
 from ssoform.manifest.diagnostics import Severity
 from ssoform.manifest.load import LoadedManifest, LoadOptions, load_manifest
+from ssoform.sandbox.session import DEFAULT_SANDBOX_DIR, SandboxSession
 
-__all__ = ["backend_for", "load_valid", "run_config", "state_option", "target_option", "use_color"]
+__all__ = [
+    "backend_for",
+    "load_valid",
+    "resolve_state",
+    "run_config",
+    "sandbox_for",
+    "sandbox_option",
+    "state_option",
+    "target_option",
+    "use_color",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,10 +39,35 @@ def state_option(func: F) -> F:
         "--state",
         "state_path",
         type=click.Path(dir_okay=False, path_type=Path),
-        default=lambda: Path(os.environ.get("SSOFORM_STATE", str(DEFAULT_STATE))),
-        show_default=".ssoform/state.json or $SSOFORM_STATE",
-        help="The state file.",
+        default=None,
+        help="The state file [default: $SSOFORM_STATE, else .ssoform/state.json, or "
+        ".ssoform/sandbox/state.json with --sandbox].",
     )(func)
+
+
+def sandbox_option(func: F) -> F:
+    return click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Run against ssoform's embedded emulators (data kept in .ssoform/sandbox/).",
+    )(func)
+
+
+def resolve_state(path: Path | None, *, sandbox: bool) -> Path:
+    if path is not None:
+        return path
+    if os.environ.get("SSOFORM_STATE"):
+        return Path(os.environ["SSOFORM_STATE"])
+    return DEFAULT_SANDBOX_DIR / "state.json" if sandbox else DEFAULT_STATE
+
+
+def sandbox_for(loaded: LoadedManifest, flag: bool) -> SandboxSession | None:
+    """A sandbox session when --sandbox is given or a provider instance asks for one."""
+    manifest = loaded.manifest
+    assert manifest is not None
+    if flag or any(p.sandbox for p in manifest.providers.values()):
+        return SandboxSession(DEFAULT_SANDBOX_DIR, manifest, everything=flag)
+    return None
 
 
 def target_option(func: F) -> F:
@@ -44,8 +80,8 @@ def target_option(func: F) -> F:
     )(func)
 
 
-def backend_for(path: Path) -> LocalStateBackend:
-    return LocalStateBackend(path)
+def backend_for(path: Path | None, *, sandbox: bool = False) -> LocalStateBackend:
+    return LocalStateBackend(resolve_state(path, sandbox=sandbox))
 
 
 def load_valid(paths: list[Path], options: LoadOptions) -> LoadedManifest:
@@ -61,8 +97,8 @@ def load_valid(paths: list[Path], options: LoadOptions) -> LoadedManifest:
     return loaded
 
 
-def run_config(*, allow_outside_files: bool) -> RunConfig:
-    return RunConfig(allow_outside_files=allow_outside_files)
+def run_config(*, allow_outside_files: bool, sandbox: SandboxSession | None = None) -> RunConfig:
+    return RunConfig(allow_outside_files=allow_outside_files, sandbox=sandbox)
 
 
 def use_color() -> bool:

@@ -13,18 +13,22 @@ from ssoform.commands.engine_options import (
     backend_for,
     load_valid,
     run_config,
+    sandbox_for,
+    sandbox_option,
     state_option,
     target_option,
     use_color,
 )
 from ssoform.commands.options import manifest_options, parse_vars
 from ssoform.engine.apply import ApplyResult
+from ssoform.engine.plan import Plan
 from ssoform.engine.planfile import read_plan, write_plan
 from ssoform.engine.planner import PlanOptions
 from ssoform.engine.workflow import apply_plan, make_plan
 from ssoform.errors import PlanError
-from ssoform.manifest.load import LoadOptions
+from ssoform.manifest.load import LoadedManifest, LoadOptions
 from ssoform.report.render import render
+from ssoform.sandbox.session import SandboxSession
 
 __all__ = ["apply_command", "plan_command"]
 
@@ -39,15 +43,42 @@ def _plan_options(
     )
 
 
+def _show(plan: Plan) -> None:
+    click.echo(render("plan.txt.j2", plan.data(), color=use_color()), nl=False)
+
+
+def _plan(
+    loaded: LoadedManifest,
+    paths: tuple[Path, ...],
+    state_path: Path | None,
+    sandbox: SandboxSession | None,
+    options: PlanOptions,
+    allow_outside_files: bool,
+) -> Plan:
+    try:
+        outcome = asyncio.run(
+            make_plan(
+                loaded,
+                backend_for(state_path, sandbox=sandbox is not None),
+                run_config(allow_outside_files=allow_outside_files, sandbox=sandbox),
+                options,
+                manifest_paths=[str(p) for p in paths],
+            )
+        )
+    finally:
+        if sandbox is not None:
+            sandbox.save()
+    return outcome.plan
+
+
 @click.command("plan")
 @manifest_options
 @state_option
+@sandbox_option
 @target_option
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-@click.option(
-    "--allow-delete", is_flag=True, help="Plan deletes of resources removed from the manifest."
-)
+@click.option("--allow-delete", is_flag=True, help="Plan deletes of resources no longer declared.")
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -58,7 +89,8 @@ def plan_command(
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     allow_outside_files: bool,
-    state_path: Path,
+    state_path: Path | None,
+    sandbox: bool,
     targets: tuple[str, ...],
     out: Path | None,
     as_json: bool,
@@ -66,26 +98,22 @@ def plan_command(
     detailed_exitcode: bool,
 ) -> int:
     """Show what apply would change; save it with -o for a later apply."""
-    loaded = load_valid(
-        list(paths),
-        LoadOptions(
-            cli_vars=parse_vars(var_pairs, var_files), allow_outside_files=allow_outside_files
-        ),
+    cli_vars = parse_vars(var_pairs, var_files)
+    options = LoadOptions(cli_vars=cli_vars, allow_outside_files=allow_outside_files)
+    loaded = load_valid(list(paths), options)
+    session = sandbox_for(loaded, sandbox)
+    plan = _plan(
+        loaded,
+        paths,
+        state_path,
+        session,
+        _plan_options(targets, allow_delete, allow_outside_files),
+        allow_outside_files,
     )
-    outcome = asyncio.run(
-        make_plan(
-            loaded,
-            backend_for(state_path),
-            run_config(allow_outside_files=allow_outside_files),
-            _plan_options(targets, allow_delete, allow_outside_files),
-            manifest_paths=[str(p) for p in paths],
-        )
-    )
-    plan = outcome.plan
     if as_json:
         click.echo(json.dumps(plan.data(), indent=2, sort_keys=True))
     else:
-        click.echo(render("plan.txt.j2", plan.data(), color=use_color()), nl=False)
+        _show(plan)
     if out is not None:
         write_plan(out, plan)
         click.echo(f"Saved the plan to {out}. Apply it with: ssoform apply {out}", err=True)
@@ -102,6 +130,7 @@ def plan_command(
 )
 @click.option("--allow-outside-files", is_flag=True)
 @state_option
+@sandbox_option
 @target_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 @click.option("--allow-delete", is_flag=True, help="Delete resources removed from the manifest.")
@@ -111,15 +140,14 @@ def apply_command(
     var_pairs: tuple[str, ...],
     var_files: tuple[Path, ...],
     allow_outside_files: bool,
-    state_path: Path,
+    state_path: Path | None,
+    sandbox: bool,
     targets: tuple[str, ...],
     auto_approve: bool,
     allow_delete: bool,
     force: bool,
 ) -> int:
     """Apply a saved plan (PLAN.json), or plan MANIFEST... and apply after confirmation."""
-    backend = backend_for(state_path)
-    config = run_config(allow_outside_files=allow_outside_files)
     options = LoadOptions(
         cli_vars=parse_vars(var_pairs, var_files), allow_outside_files=allow_outside_files
     )
@@ -129,20 +157,19 @@ def apply_command(
         if not manifests:
             raise PlanError(f"{args[0]}: the plan does not say which manifest it was made from")
         loaded = load_valid(manifests, options)
-        result = asyncio.run(apply_plan(data, loaded, backend, config, force=force))
-        return _report(result)
+        session = sandbox_for(loaded, sandbox or bool(data.get("sandbox")))
+        return _apply(data, loaded, state_path, session, allow_outside_files, force)
     loaded = load_valid(list(args), options)
-    outcome = asyncio.run(
-        make_plan(
-            loaded,
-            backend,
-            config,
-            _plan_options(targets, allow_delete, allow_outside_files),
-            manifest_paths=[str(p) for p in args],
-        )
+    session = sandbox_for(loaded, sandbox)
+    plan = _plan(
+        loaded,
+        args,
+        state_path,
+        session,
+        _plan_options(targets, allow_delete, allow_outside_files),
+        allow_outside_files,
     )
-    plan = outcome.plan
-    click.echo(render("plan.txt.j2", plan.data(), color=use_color()), nl=False)
+    _show(plan)
     if not plan.has_changes:
         return 0
     if not auto_approve:
@@ -154,7 +181,24 @@ def apply_command(
         if not click.confirm("Apply these changes?", default=False):
             click.echo("Nothing applied.", err=True)
             return 1
-    result = asyncio.run(apply_plan(plan.data(), loaded, backend, config, force=force))
+    return _apply(plan.data(), loaded, state_path, session, allow_outside_files, force)
+
+
+def _apply(
+    data: dict[str, object],
+    loaded: LoadedManifest,
+    state_path: Path | None,
+    sandbox: SandboxSession | None,
+    allow_outside_files: bool,
+    force: bool,
+) -> int:
+    backend = backend_for(state_path, sandbox=sandbox is not None)
+    config = run_config(allow_outside_files=allow_outside_files, sandbox=sandbox)
+    try:
+        result = asyncio.run(apply_plan(data, loaded, backend, config, force=force))
+    finally:
+        if sandbox is not None:
+            sandbox.save()
     return _report(result)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ssoform.commands.engine_options import backend_for, state_option
+from ssoform.commands.engine_options import backend_for, sandbox_option, state_option
 from ssoform.errors import StateError
 
 __all__ = ["state_group"]
@@ -19,11 +19,13 @@ def state_group() -> None:
 
 @state_group.command("list")
 @state_option
-def state_list(state_path: Path) -> int:
+@sandbox_option
+def state_list(state_path: Path | None, sandbox: bool) -> int:
     """List the resources ssoform manages."""
-    state = backend_for(state_path).read()
+    backend = backend_for(state_path, sandbox=sandbox)
+    state = backend.read()
     if state is None:
-        click.echo(f"no state at {state_path}")
+        click.echo(f"no state at {backend.path}")
         return 0
     for address, res in sorted(state.resources.items()):
         flags = " [protected]" if res.protect else ""
@@ -36,10 +38,11 @@ def state_list(state_path: Path) -> int:
 
 @state_group.command("journal")
 @state_option
+@sandbox_option
 @click.option("--last", type=click.IntRange(min=1), default=50, show_default=True)
-def state_journal(state_path: Path, last: int) -> int:
+def state_journal(state_path: Path | None, sandbox: bool, last: int) -> int:
     """Show the last operations applied."""
-    state = backend_for(state_path).read()
+    state = backend_for(state_path, sandbox=sandbox).read()
     for entry in (state.journal if state else [])[-last:]:
         detail = f"  {entry.detail}" if entry.detail else ""
         click.echo(f"{entry.at}  {entry.outcome:8}  {entry.action:10}  {entry.address}{detail}")
@@ -49,9 +52,10 @@ def state_journal(state_path: Path, last: int) -> int:
 @state_group.command("unlock")
 @click.argument("lock_id")
 @state_option
-def state_unlock(lock_id: str, state_path: Path) -> int:
+@sandbox_option
+def state_unlock(lock_id: str, state_path: Path | None, sandbox: bool) -> int:
     """Release a lock left by a killed process; needs the lock's id."""
-    holder = backend_for(state_path).unlock(lock_id)
+    holder = backend_for(state_path, sandbox=sandbox).unlock(lock_id)
     click.echo(f"released lock {holder.id} ({holder.describe()})")
     return 0
 
@@ -59,9 +63,10 @@ def state_unlock(lock_id: str, state_path: Path) -> int:
 @state_group.command("release")
 @click.argument("address")
 @state_option
-def state_release(address: str, state_path: Path) -> int:
+@sandbox_option
+def state_release(address: str, state_path: Path | None, sandbox: bool) -> int:
     """Stop protecting a resource (so a later apply may delete it)."""
-    backend = backend_for(state_path)
+    backend = backend_for(state_path, sandbox=sandbox)
     with backend.lock("state release"):
         state = backend.read()
         if state is None or address not in state.resources:

@@ -174,9 +174,10 @@ class Plan:
     ssoform_version: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
     manifest_paths: tuple[str, ...] = ()
+    sandbox: bool = False
 
-    def with_paths(self, paths: Sequence[str]) -> Plan:
-        return replace(self, manifest_paths=tuple(paths))
+    def with_paths(self, paths: Sequence[str], *, sandbox: bool = False) -> Plan:
+        return replace(self, manifest_paths=tuple(paths), sandbox=sandbox)
 
     @property
     def has_changes(self) -> bool:
@@ -195,6 +196,7 @@ class Plan:
             "created_at": self.created_at,
             "manifest_digest": self.manifest_digest,
             "manifest_paths": list(self.manifest_paths),
+            "sandbox": self.sandbox,
             "state": {"lineage": self.state_lineage, "serial": self.state_serial},
             "targets": list(self.targets),
             "partial": self.partial,

@@ -82,6 +82,7 @@ class PlanDocument(_Strict):
     created_at: str
     manifest_digest: str
     manifest_paths: list[str]
+    sandbox: bool
     state: StateDoc
     targets: list[str]
     partial: bool

@@ -23,6 +23,7 @@ from ssoform.drivers.base import Driver, FieldChange
 from ssoform.engine.diff import diff_fields
 from ssoform.engine.plan import Action, Plan, ResourceChange, SecretPin, Unmanaged
 from ssoform.engine.state import ResourceState, State, fingerprint, state_key
+from ssoform.errors import SecretError
 from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import resolve_secret
 from ssoform.model import Desired, Live
@@ -40,6 +41,8 @@ class PlanOptions:
     threshold_min_existing: int = 10
     allow_outside_files: bool = False
     partial_reason: str | None = None
+    placeholder_secrets: bool = False
+    """Sandbox only: a secret reference that cannot be resolved gets a stand-in value."""
 
 
 def matches_targets(address: str, targets: Sequence[str]) -> bool:
@@ -84,11 +87,16 @@ class Planner:
         """The resolved value of one of `desired`'s secrets (resolved once, kept in memory)."""
         cache_key = (desired.address, name)
         if cache_key not in self._secret_values:
-            self._secret_values[cache_key] = resolve_secret(
-                desired.secrets[name],
-                Path(desired.base_dir),
-                allow_outside=self.options.allow_outside_files,
-            )
+            ref = desired.secrets[name]
+            try:
+                value = resolve_secret(
+                    ref, Path(desired.base_dir), allow_outside=self.options.allow_outside_files
+                )
+            except SecretError:
+                if not self.options.placeholder_secrets:
+                    raise
+                value = f"sandbox-stand-in-for-{ref.describe()}"
+            self._secret_values[cache_key] = value
         return self._secret_values[cache_key]
 
     async def read_live(

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -19,7 +19,7 @@ from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import SecretRef, resolve_secret
 from ssoform.model import Desired
 
-__all__ = ["DriverSet", "RunConfig", "expand_desired", "open_drivers"]
+__all__ = ["DriverSet", "RunConfig", "SandboxRouter", "expand_desired", "open_drivers"]
 
 TransportFactory = Callable[[str, str, Any], httpx.AsyncBaseTransport]
 """(instance name, provider type, instance config) -> the transport under the budget."""
@@ -33,6 +33,16 @@ class RunConfig:
     timeout: float = 30.0
     backoff: bool = True
     allow_outside_files: bool = False
+    sandbox: SandboxRouter | None = None
+    """Routes some provider instances to in-process emulators (ssoform's embedded default)."""
+
+
+class SandboxRouter(Protocol):
+    def routes(self, name: str) -> bool: ...
+
+    def transport(self, name: str, type_name: str, config: Any) -> httpx.AsyncBaseTransport: ...
+
+    def credentials(self, name: str) -> dict[str, str]: ...
 
 
 @dataclass
@@ -76,11 +86,16 @@ async def open_drivers(
                 continue
             cls = _class_for(config, instance.type)
             base = Path(loaded.base_dir(("providers", name)))
-            credentials = {
-                f: resolve_secret(ref, base, allow_outside=config.allow_outside_files)
-                for f in cls.credential_fields()
-                if isinstance(ref := getattr(instance, f, None), SecretRef)
-            }
+            sandboxed = config.sandbox is not None and config.sandbox.routes(name)
+            if sandboxed:
+                assert config.sandbox is not None
+                credentials = config.sandbox.credentials(name)
+            else:
+                credentials = {
+                    f: resolve_secret(ref, base, allow_outside=config.allow_outside_files)
+                    for f in cls.credential_fields()
+                    if isinstance(ref := getattr(instance, f, None), SecretRef)
+                }
             caps = cls.capabilities
             limit = instance.rate_limit
             budget = Budget(
@@ -89,11 +104,14 @@ async def open_drivers(
                 limit.per_seconds if limit else caps.rate_limit[1],
                 instance.max_concurrency or caps.max_concurrency,
             )
-            inner = (
-                config.transport_factory(name, instance.type, instance)
-                if config.transport_factory
-                else httpx.AsyncHTTPTransport(verify=True, retries=0)
-            )
+            inner: httpx.AsyncBaseTransport
+            if sandboxed:
+                assert config.sandbox is not None
+                inner = config.sandbox.transport(name, instance.type, instance)
+            elif config.transport_factory is not None:
+                inner = config.transport_factory(name, instance.type, instance)
+            else:
+                inner = httpx.AsyncHTTPTransport(verify=True, retries=0)
             client = httpx.AsyncClient(
                 transport=BudgetedTransport(inner, budget, backoff=config.backoff),
                 headers=cls.auth_headers(instance, credentials),
@@ -101,7 +119,8 @@ async def open_drivers(
                 follow_redirects=False,
             )
             await stack.enter_async_context(client)
-            base_url = str(instance.base_url or getattr(cls, "default_base_url", ""))
+            default_url = str(getattr(cls, "default_base_url", ""))
+            base_url = default_url if sandboxed else str(instance.base_url or default_url)
             ctx = DriverContext(name, instance, client, credentials, base_url)
             drivers[name] = cls(ctx)
             budgets[name] = budget

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,13 +57,15 @@ async def make_plan(
     assert loaded.manifest is not None
     state = load_state(backend, create=True)
     desired = expand_desired(loaded, config)
+    if config.sandbox is not None:
+        options = dataclasses.replace(options, placeholder_secrets=True)
     async with open_drivers(loaded, config) as drivers:
         planner = Planner(
             loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
         )
         plan = await planner.plan()
         stats = {n: b.stats for n, b in drivers.budgets.items()}
-    return PlanOutcome(plan.with_paths(manifest_paths), stats)
+    return PlanOutcome(plan.with_paths(manifest_paths, sandbox=config.sandbox is not None), stats)
 
 
 async def apply_plan(
@@ -82,7 +85,10 @@ async def apply_plan(
         desired = expand_desired(loaded, config)
         names = {c["provider"] for c in plan["resource_changes"]}
         async with open_drivers(loaded, config, names) as drivers:
-            options = PlanOptions(allow_outside_files=config.allow_outside_files)
+            options = PlanOptions(
+                allow_outside_files=config.allow_outside_files,
+                placeholder_secrets=config.sandbox is not None,
+            )
             planner = Planner(
                 loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
             )

@@ -1,0 +1,1 @@
+"""ssoform's embedded default: provider emulators in-process, persisted between invocations."""

@@ -1,0 +1,71 @@
+"""The built-in emulator kinds and the estate each one starts with in the sandbox.
+
+A sandbox store is seeded from the manifest it first runs with, so every example (and a user's
+own manifest) meets a realistic existing estate: some connections already correct, some drifted,
+one unmanaged, a Cloudflare domain waiting for DNS verification, Vantage accounts whose SSO
+connection ssoform has no record of.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ssoform.manifest.checks import connection_domains
+from ssoform.manifest.models import CloudflareConnection, DescopeConnection, Manifest
+from ssoform.sandbox.kinds import EmulatorKind, register
+
+CLOUDFLARE_TOKEN = "cf-emulator-token"  # noqa: S105 - the emulator's well-known token
+DESCOPE_KEY = "descope-emulator-key"
+
+
+def _connections(manifest: Manifest, instance: str, kind: type) -> list[tuple[Any, Any]]:
+    return [
+        (tenant, conn)
+        for tenant in manifest.tenants.values()
+        for conn in tenant.connections
+        if isinstance(conn, kind) and conn.provider == instance
+    ]
+
+
+def seed_cloudflare(store: Any, manifest: Manifest, instance: str) -> None:
+    found = _connections(manifest, instance, CloudflareConnection)
+    for index, (tenant, conn) in enumerate(found):
+        domains = connection_domains(tenant, conn)
+        if index == 0 and domains:
+            store.add_connector(conn.account_id, domains[0], status="verified", enabled=True)
+            store.add_connector(conn.account_id, f"legacy.{domains[0]}", status="verified")
+        elif index == 1 and domains:
+            store.add_connector(conn.account_id, domains[0], status="pending")
+
+
+def seed_descope(store: Any, manifest: Manifest, instance: str) -> None:
+    found = _connections(manifest, instance, DescopeConnection)
+    for tenant_id in sorted({conn.tenant_id for _, conn in found}):
+        store.create_tenant(f"Tenant {tenant_id}", tenant_id)
+
+
+register(
+    EmulatorKind(
+        type_name="cloudflare",
+        module="ssoform.emulators.cloudflare",
+        store_class="CloudflareStore",
+        credentials=lambda _config: {"api_token": CLOUDFLARE_TOKEN},
+        app_options=lambda _config: {"token": CLOUDFLARE_TOKEN},
+        base_path="/client/v4",
+        seed=seed_cloudflare,
+    )
+)
+register(
+    EmulatorKind(
+        type_name="descope",
+        module="ssoform.emulators.descope",
+        store_class="DescopeStore",
+        credentials=lambda _config: {"management_key": DESCOPE_KEY},
+        app_options=lambda config: {
+            "project_id": str(config.project_id),
+            "management_key": DESCOPE_KEY,
+        },
+        base_path="",
+        seed=seed_descope,
+    )
+)

@@ -1,0 +1,79 @@
+"""A sandbox session: emulator stores loaded from (and saved to) a directory, served in-process.
+
+`ssoform plan --sandbox` routes every provider instance to its emulator; a provider instance with
+`sandbox: true` is routed alone. The data lives in `.ssoform/sandbox/<instance>.json`, seeded
+from the manifest on first use, so plan, apply and plan again see the same estate.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from ssoform.emulators.base import emulator_transport
+from ssoform.engine.backend import write_private
+from ssoform.errors import SsoformError
+from ssoform.manifest.models import Manifest
+from ssoform.sandbox.kinds import JsonStore, kind_for
+
+__all__ = ["DEFAULT_SANDBOX_DIR", "SandboxSession"]
+
+DEFAULT_SANDBOX_DIR = Path(".ssoform/sandbox")
+
+
+class SandboxSession:
+    def __init__(self, directory: Path, manifest: Manifest, everything: bool) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self.names = {
+            name for name, instance in manifest.providers.items() if everything or instance.sandbox
+        }
+        self._stores: dict[str, JsonStore] = {}
+        self._apps: dict[str, Starlette] = {}
+
+    def routes(self, name: str) -> bool:
+        return name in self.names
+
+    def _path(self, name: str) -> Path:
+        return self.directory / f"{name}.json"
+
+    def store(self, name: str) -> JsonStore:
+        if name not in self._stores:
+            instance = self.manifest.providers[name]
+            kind = kind_for(instance.type)
+            path = self._path(name)
+            if path.exists():
+                try:
+                    data = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    raise SsoformError(
+                        f"{path}: the sandbox data is unreadable ({exc}); "
+                        "remove it or run `ssoform sandbox reset`"
+                    ) from None
+                self._stores[name] = kind.new_store(data)
+            else:
+                store = kind.new_store(None)
+                kind.seed(store, self.manifest, name)
+                self._stores[name] = store
+        return self._stores[name]
+
+    def app(self, name: str) -> Starlette:
+        if name not in self._apps:
+            instance = self.manifest.providers[name]
+            self._apps[name] = kind_for(instance.type).app(self.store(name), instance)
+        return self._apps[name]
+
+    def transport(self, name: str, _type: str, _config: Any) -> httpx.AsyncBaseTransport:
+        return emulator_transport(self.app(name))
+
+    def credentials(self, name: str) -> dict[str, str]:
+        instance = self.manifest.providers[name]
+        return kind_for(instance.type).credentials(instance)
+
+    def save(self) -> None:
+        for name, store in self._stores.items():
+            write_private(self._path(name), json.dumps(store.to_json(), indent=1, sort_keys=True))
