@@ -28,13 +28,14 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from ssoform.commands import plan, state, validate
+    from ssoform.commands import emulate, plan, state, validate
 
     cli.add_command(validate.validate_command)
     cli.add_command(validate.schema_command)
     cli.add_command(plan.plan_command)
     cli.add_command(plan.apply_command)
     cli.add_command(state.state_group)
+    cli.add_command(emulate.emulate_command)
 
 
 _register_commands()

@@ -1,0 +1,89 @@
+"""`ssoform emulate`: serve the provider emulators on loopback ports, as real processes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+
+import click
+from starlette.applications import Starlette
+
+from ssoform.emulators.base import FaultConfig
+from ssoform.errors import SsoformError
+from ssoform.manifest.fields import is_loopback_host
+from ssoform.manifest.load import LoadOptions
+from ssoform.manifest.models import Manifest
+from ssoform.sandbox.kinds import EmulatorKind, known_kinds
+
+__all__ = ["emulate_command"]
+
+PROJECT_ID = "P2emulator"
+
+
+@click.command("emulate")
+@click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
+@click.option("--port", type=click.IntRange(1024, 65000), default=8700, show_default=True)
+@click.option(
+    "--only", multiple=True, metavar="TYPE", help="Serve only these provider types (repeatable)."
+)
+@click.option("--latency", type=click.FloatRange(0, 10), default=0.0, help="Seconds per answer.")
+@click.option(
+    "--seed",
+    "seed_paths",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Seed the emulators with the sandbox estate for this manifest.",
+)
+def emulate_command(
+    host: str, port: int, only: tuple[str, ...], latency: float, seed_paths: tuple[Path, ...]
+) -> int:
+    """Serve the provider emulators on loopback ports until interrupted."""
+    if not is_loopback_host(host):
+        raise SsoformError(f"refusing to serve emulators on {host}: use a loopback address")
+    kinds = [k for k in known_kinds() if not only or k.type_name in only]
+    unknown = set(only) - {k.type_name for k in kinds}
+    if unknown:
+        raise SsoformError(f"no emulator for {', '.join(sorted(unknown))}")
+    apps = []
+    manifest = _seed_manifest(seed_paths)
+    for offset, kind in enumerate(kinds):
+        store = kind.new_store(None)
+        if manifest is not None:
+            for name, instance in manifest.providers.items():
+                if instance.type == kind.type_name:
+                    kind.seed(store, manifest, name)
+        app = kind.app(store, SimpleNamespace(project_id=PROJECT_ID))
+        app.state.emulator.served = True
+        app.state.emulator.configure(FaultConfig(latency=latency))
+        apps.append((kind, app, port + offset))
+        _announce(kind, host, port + offset)
+    click.echo("Serving; press Ctrl-C to stop.", err=True)
+    asyncio.run(_serve(host, apps))
+    return 0
+
+
+def _seed_manifest(paths: tuple[Path, ...]) -> Manifest | None:
+    if not paths:
+        return None
+    from ssoform.commands.engine_options import load_valid
+
+    return load_valid(list(paths), LoadOptions()).manifest
+
+
+def _announce(kind: EmulatorKind, host: str, port: int) -> None:
+    credentials = ", ".join(f"{k}={v}" for k, v in kind.credentials(None).items())
+    extra = f" project_id={PROJECT_ID}" if kind.type_name == "descope" else ""
+    click.echo(f"{kind.type_name:<11} http://{host}:{port}{kind.base_path}  {credentials}{extra}")
+
+
+async def _serve(host: str, apps: list[tuple[EmulatorKind, Starlette, int]]) -> None:
+    import uvicorn
+
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        )
+        for _, app, port in apps
+    ]
+    await asyncio.gather(*(s.serve() for s in servers))

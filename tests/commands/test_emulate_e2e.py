@@ -1,0 +1,129 @@
+"""End to end with real processes: `ssoform emulate` on loopback, the CLI planning and applying
+against it through the network, until plan shows no changes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CANARY = "canary-e2e-oidc-secret-5d1c"
+
+
+def _free_port_pair() -> int:
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+        if port > 65000:
+            continue
+        with socket.socket() as second:
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return int(port)
+    raise RuntimeError("no free pair of ports")
+
+
+def _wait_for(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"emulator on port {port} did not start")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    port = _free_port_pair()
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(
+        textwrap.dedent(f"""
+        version: 1
+        providers:
+          cf:
+            type: cloudflare
+            api_token: {{env: CF_TOKEN}}
+            base_url: http://127.0.0.1:{port}/client/v4
+          ds:
+            type: descope
+            project_id: P2emulator
+            management_key: {{env: DS_KEY}}
+            base_url: http://127.0.0.1:{port + 1}
+        identity_providers:
+          okta:
+            kind: okta
+            oidc: {{issuer: https://acme.okta.com, client_id: abc, client_secret: {{env: OKTA}}}}
+        tenants:
+          acme:
+            domains: [acme.com]
+            idp: okta
+            connections:
+              - {{provider: cf, account_id: 023e105f4ecef8ad9ca31a8372d0c353, enabled: false}}
+              - {{provider: ds, tenant_id: T2acme, protocol: oidc}}
+        """)
+    )
+    env = {
+        **os.environ,
+        "CF_TOKEN": "cf-emulator-token",
+        "DS_KEY": "descope-emulator-key",
+        "OKTA": CANARY,
+        "SSOFORM_STATE": str(tmp_path / "state.json"),
+        "NO_COLOR": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ssoform", "emulate", "--port", str(port), "--seed", str(manifest)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(port, time.monotonic() + 20)
+        _wait_for(port + 1, time.monotonic() + 20)
+        yield manifest, env
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _ssoform(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ssoform", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_plan_apply_plan_against_served_emulators(
+    served: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    manifest, env = served
+    plan_file = tmp_path / "plan.json"
+    first = _ssoform(env, "plan", str(manifest), "-o", str(plan_file), "--detailed-exitcode")
+    assert first.returncode == 2, first.stderr
+    assert "Plan: 1 to create, 1 to adopt" in first.stdout  # the seed made acme.com
+    applied = _ssoform(env, "apply", str(plan_file))
+    assert applied.returncode == 0, applied.stderr
+    assert "2 applied, 0 failed" in applied.stdout
+    again = _ssoform(env, "plan", str(manifest), "--detailed-exitcode")
+    assert again.returncode == 0, again.stdout + again.stderr
+    outputs = [first.stdout, first.stderr, applied.stdout, applied.stderr, again.stdout]
+    files = [plan_file.read_text(), (tmp_path / "state.json").read_text()]
+    assert all(CANARY not in text for text in outputs + files)
