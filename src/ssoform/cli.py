@@ -28,7 +28,7 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from ssoform.commands import emulate, plan, state, validate
+    from ssoform.commands import emulate, plan, sandbox, state, validate
 
     cli.add_command(validate.validate_command)
     cli.add_command(validate.schema_command)
@@ -36,6 +36,7 @@ def _register_commands() -> None:
     cli.add_command(plan.apply_command)
     cli.add_command(state.state_group)
     cli.add_command(emulate.emulate_command)
+    cli.add_command(sandbox.sandbox_group)
 
 
 _register_commands()

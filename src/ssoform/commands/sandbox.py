@@ -1,0 +1,56 @@
+"""`ssoform sandbox`: look after the embedded emulators' data in `.ssoform/sandbox/`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import click
+
+from ssoform.emulators.cloudflare import CloudflareStore
+from ssoform.engine.backend import write_private
+from ssoform.errors import SsoformError
+from ssoform.sandbox.session import DEFAULT_SANDBOX_DIR
+
+__all__ = ["sandbox_group"]
+
+
+@click.group("sandbox")
+def sandbox_group() -> None:
+    """Control the sandbox (ssoform's embedded emulators)."""
+
+
+@sandbox_group.command("verify")
+@click.argument("domain")
+@click.option(
+    "--status",
+    type=click.Choice(["verified", "failed", "pending"]),
+    default="verified",
+    show_default=True,
+)
+def sandbox_verify(domain: str, status: str) -> int:
+    """Play the DNS side: mark a Cloudflare connector's domain verified (or failed)."""
+    changed = 0
+    for path in sorted(DEFAULT_SANDBOX_DIR.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or "connectors" not in data:
+            continue
+        store = CloudflareStore.from_json(data)
+        for connector in list(store.connectors.values()):
+            if connector.email_domain == domain.lower():
+                store.set_verification(connector.account_id, connector.email_domain, status)
+                changed += 1
+        write_private(path, json.dumps(store.to_json(), indent=1, sort_keys=True))
+    if not changed:
+        raise SsoformError(f"no sandbox Cloudflare connector for {domain}")
+    click.echo(f"{domain}: verification {status} ({changed} connector(s))")
+    return 0
+
+
+@sandbox_group.command("reset")
+def sandbox_reset() -> int:
+    """Forget the sandbox's data and state; the next run seeds it again."""
+    if DEFAULT_SANDBOX_DIR.exists():
+        shutil.rmtree(DEFAULT_SANDBOX_DIR)
+    click.echo(f"removed {DEFAULT_SANDBOX_DIR}")
+    return 0
