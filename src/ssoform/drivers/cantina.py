@@ -13,12 +13,10 @@ from typing import Any, ClassVar
 from ssoform.drivers.base import (
     BaseDirs,
     Capabilities,
-    Driver,
-    DriverContext,
     FieldChange,
     Guidance,
 )
-from ssoform.drivers.http import ApiCaller
+from ssoform.drivers.http import HttpDriver
 from ssoform.errors import DriverError
 from ssoform.manifest.checks import connection_domains
 from ssoform.manifest.models import CantinaConnection, Manifest, Tenant
@@ -27,8 +25,9 @@ from ssoform.model import Desired, Live
 __all__ = ["CantinaDriver"]
 
 
-class CantinaDriver(Driver):
+class CantinaDriver(HttpDriver):
     type_name = "cantina"
+    credential = "api_key"
     default_base_url: ClassVar[str] = "https://cantina.xyz/api/v0"
     capabilities = Capabilities(
         readable=frozenset({"provider", "provider_base_url", "client_id", "domains"}),
@@ -39,18 +38,6 @@ class CantinaDriver(Driver):
         rate_limit=(60, 60.0),
         max_concurrency=2,
     )
-
-    def __init__(self, ctx: DriverContext) -> None:
-        super().__init__(ctx)
-        self.api = ApiCaller(ctx.name, ctx.client, ctx.base_url)
-
-    @classmethod
-    def credential_fields(cls) -> tuple[str, ...]:
-        return ("api_key",)
-
-    @classmethod
-    def auth_headers(cls, config: Any, credentials: Mapping[str, str]) -> dict[str, str]:
-        return {"Authorization": f"Bearer {credentials['api_key']}"}
 
     @classmethod
     def expand(

@@ -15,12 +15,10 @@ from typing import Any, ClassVar
 from ssoform.drivers.base import (
     BaseDirs,
     Capabilities,
-    Driver,
-    DriverContext,
     FieldChange,
     Guidance,
 )
-from ssoform.drivers.http import ApiCaller
+from ssoform.drivers.http import ApiCaller, HttpDriver
 from ssoform.errors import DriverError
 from ssoform.manifest.checks import connection_domains
 from ssoform.manifest.fields import normalise_domain
@@ -41,8 +39,10 @@ class _CloudflareApi(ApiCaller):
         return super().error_detail(body)
 
 
-class CloudflareDriver(Driver):
+class CloudflareDriver(HttpDriver):
     type_name = "cloudflare"
+    credential = "api_token"
+    api_class = _CloudflareApi
     default_base_url: ClassVar[str] = "https://api.cloudflare.com/client/v4"
     capabilities = Capabilities(
         readable=frozenset({"email_domain", "enabled", "use_fedramp_language", "verification"}),
@@ -50,18 +50,6 @@ class CloudflareDriver(Driver):
         rate_limit=(1200, 300.0),
         max_concurrency=4,
     )
-
-    def __init__(self, ctx: DriverContext) -> None:
-        super().__init__(ctx)
-        self.api = _CloudflareApi(ctx.name, ctx.client, ctx.base_url)
-
-    @classmethod
-    def credential_fields(cls) -> tuple[str, ...]:
-        return ("api_token",)
-
-    @classmethod
-    def auth_headers(cls, config: Any, credentials: Mapping[str, str]) -> dict[str, str]:
-        return {"Authorization": f"Bearer {credentials['api_token']}"}
 
     @classmethod
     def expand(

@@ -19,12 +19,10 @@ from typing import Any, ClassVar
 from ssoform.drivers.base import (
     BaseDirs,
     Capabilities,
-    Driver,
-    DriverContext,
     FieldChange,
     Guidance,
 )
-from ssoform.drivers.http import ApiCaller
+from ssoform.drivers.http import ApiCaller, HttpDriver
 from ssoform.errors import DriverError
 from ssoform.manifest.certificates import parse_pem
 from ssoform.manifest.checks import connection_domains
@@ -44,8 +42,10 @@ class _DescopeApi(ApiCaller):
         return super().error_detail(body)
 
 
-class DescopeDriver(Driver):
+class DescopeDriver(HttpDriver):
     type_name = "descope"
+    credential = "management_key"
+    api_class = _DescopeApi
     default_base_url: ClassVar[str] = "https://api.descope.com"
     capabilities = Capabilities(
         readable=frozenset(
@@ -65,14 +65,6 @@ class DescopeDriver(Driver):
         rate_limit=(100, 60.0),
         max_concurrency=4,
     )
-
-    def __init__(self, ctx: DriverContext) -> None:
-        super().__init__(ctx)
-        self.api = _DescopeApi(ctx.name, ctx.client, ctx.base_url)
-
-    @classmethod
-    def credential_fields(cls) -> tuple[str, ...]:
-        return ("management_key",)
 
     @classmethod
     def auth_headers(cls, config: Any, credentials: Mapping[str, str]) -> dict[str, str]:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
+from ssoform.drivers.base import Driver, DriverContext
 from ssoform.engine.transport import IDEMPOTENT
 from ssoform.errors import DriverError
 
-__all__ = ["ApiCaller", "scrub"]
+__all__ = ["ApiCaller", "HttpDriver", "scrub"]
 
 _MAX_MESSAGE = 300
 
@@ -121,3 +122,23 @@ def _describe_non_json(response: httpx.Response) -> str:
     if "html" in kind:
         return "answered with an HTML page instead of JSON"
     return f"answered with malformed JSON ({kind}, {len(response.content)} bytes)"
+
+
+class HttpDriver(Driver):
+    """A driver over a JSON API with one bearer credential (the common case)."""
+
+    api_class: ClassVar[type[ApiCaller]] = ApiCaller
+    credential: ClassVar[str]
+    """The provider-instance field holding the credential (a secret reference)."""
+
+    def __init__(self, ctx: DriverContext) -> None:
+        super().__init__(ctx)
+        self.api = self.api_class(ctx.name, ctx.client, ctx.base_url)
+
+    @classmethod
+    def credential_fields(cls) -> tuple[str, ...]:
+        return (cls.credential,)
+
+    @classmethod
+    def auth_headers(cls, config: Any, credentials: Mapping[str, str]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {credentials[cls.credential]}"}

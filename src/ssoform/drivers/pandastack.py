@@ -15,12 +15,10 @@ from typing import Any, ClassVar
 from ssoform.drivers.base import (
     BaseDirs,
     Capabilities,
-    Driver,
-    DriverContext,
     FieldChange,
     Guidance,
 )
-from ssoform.drivers.http import ApiCaller
+from ssoform.drivers.http import HttpDriver
 from ssoform.errors import DriverError, SsoformError
 from ssoform.manifest.models import Manifest, PandaStackConnection, Tenant
 from ssoform.manifest.secrets import SecretRef
@@ -32,8 +30,9 @@ _TOKEN = re.compile(r"^psk_[0-9a-f]{64}$")
 PREFIX = "settings."
 
 
-class PandaStackDriver(Driver):
+class PandaStackDriver(HttpDriver):
     type_name = "pandastack"
+    credential = "api_token"
     default_base_url: ClassVar[str] = "https://api.pandastack.io"
     capabilities = Capabilities(
         readable=frozenset({"settings"}),
@@ -41,14 +40,6 @@ class PandaStackDriver(Driver):
         max_concurrency=2,
         experimental=True,
     )
-
-    def __init__(self, ctx: DriverContext) -> None:
-        super().__init__(ctx)
-        self.api = ApiCaller(ctx.name, ctx.client, ctx.base_url)
-
-    @classmethod
-    def credential_fields(cls) -> tuple[str, ...]:
-        return ("api_token",)
 
     @classmethod
     def auth_headers(cls, config: Any, credentials: Mapping[str, str]) -> dict[str, str]:

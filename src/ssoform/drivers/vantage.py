@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ssoform.drivers.base import BaseDirs, Capabilities, Driver, DriverContext, FieldChange
-from ssoform.drivers.http import ApiCaller
+from ssoform.drivers.base import BaseDirs, Capabilities, FieldChange
+from ssoform.drivers.http import ApiCaller, HttpDriver
 from ssoform.errors import DriverError
 from ssoform.manifest.checks import connection_domains
 from ssoform.manifest.models import Manifest, Tenant, VantageConnection
@@ -33,8 +33,10 @@ class _VantageApi(ApiCaller):
         return super().error_detail(body)
 
 
-class VantageDriver(Driver):
+class VantageDriver(HttpDriver):
     type_name = "vantage"
+    credential = "api_token"
+    api_class = _VantageApi
     default_base_url: ClassVar[str] = "https://api.vantage.sh/v2"
     capabilities = Capabilities(
         readable=frozenset({"email_domain"}),
@@ -43,18 +45,6 @@ class VantageDriver(Driver):
         rate_limit=(1000, 60.0),
         max_concurrency=4,
     )
-
-    def __init__(self, ctx: DriverContext) -> None:
-        super().__init__(ctx)
-        self.api = _VantageApi(ctx.name, ctx.client, ctx.base_url)
-
-    @classmethod
-    def credential_fields(cls) -> tuple[str, ...]:
-        return ("api_token",)
-
-    @classmethod
-    def auth_headers(cls, config: Any, credentials: Mapping[str, str]) -> dict[str, str]:
-        return {"Authorization": f"Bearer {credentials['api_token']}"}
 
     @classmethod
     def expand(
