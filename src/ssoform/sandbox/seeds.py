@@ -11,11 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from ssoform.manifest.checks import connection_domains
-from ssoform.manifest.models import CloudflareConnection, DescopeConnection, Manifest
+from ssoform.manifest.models import (
+    CloudflareConnection,
+    DescopeConnection,
+    Manifest,
+    VantageConnection,
+)
 from ssoform.sandbox.kinds import EmulatorKind, register
 
 CLOUDFLARE_TOKEN = "cf-emulator-token"  # noqa: S105 - the emulator's well-known token
 DESCOPE_KEY = "descope-emulator-key"
+VANTAGE_TOKEN = "vantage-emulator-token"  # noqa: S105
 
 
 def _connections(manifest: Manifest, instance: str, kind: type) -> list[tuple[Any, Any]]:
@@ -44,6 +50,33 @@ def seed_descope(store: Any, manifest: Manifest, instance: str) -> None:
         store.create_tenant(f"Tenant {tenant_id}", tenant_id)
 
 
+def seed_vantage(store: Any, manifest: Manifest, instance: str) -> None:
+    """Every managed account exists; the second one's email domain has drifted."""
+    for index, (tenant, conn) in enumerate(_connections(manifest, instance, VantageConnection)):
+        domains = connection_domains(tenant, conn)
+        domain = domains[0] if domains else None
+        if index == 1 and domain:
+            domain = f"old-{domain}"
+        contact = f"it@{domains[0]}" if domains else "it@example.com"
+        store.add_managed_account(
+            tenant.description or conn.managed_account,
+            contact,
+            email_domain=domain,
+            token=conn.managed_account,
+        )
+
+
+register(
+    EmulatorKind(
+        type_name="vantage",
+        module="ssoform.emulators.vantage",
+        store_class="VantageStore",
+        credentials=lambda _config: {"api_token": VANTAGE_TOKEN},
+        app_options=lambda _config: {"token": VANTAGE_TOKEN},
+        base_path="/v2",
+        seed=seed_vantage,
+    )
+)
 register(
     EmulatorKind(
         type_name="cloudflare",
