@@ -16,7 +16,7 @@ from typing import Any
 
 from ssoform.drivers.base import Driver, FieldChange
 from ssoform.engine.backend import StateBackend
-from ssoform.engine.plan import Action
+from ssoform.engine.plan import CHANGING, Action
 from ssoform.engine.planner import Planner, live_fingerprint
 from ssoform.engine.state import ResourceState, State, fingerprint, state_key
 from ssoform.errors import DriverError, SecretError, StalePlanError, UnsafePlanError
@@ -128,8 +128,7 @@ class Applier:
             )
 
     def _changes(self) -> list[Mapping[str, Any]]:
-        changing = _APPLIED
-        return [c for c in self.plan["resource_changes"] if c["action"] in changing]
+        return [c for c in self.plan["resource_changes"] if Action(c["action"]) in CHANGING]
 
     # --- carrying out ------------------------------------------------------------------------
 

@@ -56,7 +56,9 @@ _TF_ACTIONS: dict[Action, list[str]] = {
     Action.FORGET: ["forget"],
 }
 
-CHANGING = frozenset({Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.ADOPT})
+CHANGING = frozenset(
+    {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.ADOPT, Action.FORGET}
+)
 """Actions that apply will carry out (`manual` and `blocked` are shown, never pretended)."""
 
 

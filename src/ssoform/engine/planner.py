@@ -134,6 +134,7 @@ class Planner:
             if reason:
                 unsafe.append(reason)
         changes.sort(key=lambda c: c.address)
+        changing = {c.address for c in changes if c.is_change}
         pins = tuple(
             SecretPin(
                 address=d.address,
@@ -142,8 +143,8 @@ class Planner:
                 fingerprint=fingerprint(self._key, f, self.secret_value(d, f)),
             )
             for d in self.desired
+            if d.address in changing
             for f, ref in sorted(d.secrets.items())
-            if any(c.address == d.address and c.is_change for c in changes)
         )
         return Plan(
             manifest_digest=self.digest,
