@@ -282,11 +282,6 @@ class Applier:
 
 _CREATE_ATTEMPTS = 3
 
-_APPLIED = frozenset(
-    a.value for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.ADOPT)
-) | {Action.FORGET.value}
-
-
 def _field_changes(change: Mapping[str, Any]) -> list[FieldChange]:
     return [
         FieldChange(
