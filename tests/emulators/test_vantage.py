@@ -272,6 +272,15 @@ async def test_create_sso_without_additional_domains(
     assert connection["domains"] == ["acme.com"]
 
 
+async def test_sso_needs_the_accounts_email_domain(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    token = seed(app, domain=None)
+    r = await client.post(sso(token), json={"type": "saml", "saml_metadata_url": METADATA})
+    assert_errors(r, 400)
+    assert await hidden(client, token) is None
+
+
 async def test_create_sso_twice_is_400(app: Starlette, client: httpx.AsyncClient) -> None:
     token = seed(app)
     body = {"type": "saml", "saml_metadata_url": METADATA}
@@ -562,12 +571,3 @@ async def test_sso_connections_control_route(app: Starlette, client: httpx.Async
     assert list(listed) == [token]
     assert listed[token]["domains"] == ["acme.com"]
     assert store_of(app).sso_connection(token) == listed[token]
-
-
-async def test_sso_needs_the_accounts_email_domain(
-    app: Starlette, client: httpx.AsyncClient
-) -> None:
-    token = seed(app, domain=None)
-    r = await client.post(sso(token), json={"type": "saml", "saml_metadata_url": METADATA})
-    assert_errors(r, 400)
-    assert await hidden(client, token) is None

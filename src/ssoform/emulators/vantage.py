@@ -27,7 +27,8 @@ the reference says [?] or [I]:
   1000/60 s) for the whole emulator, counting every API request (also refused ones). Every
   answer of the API, errors included, carries `x-rate-limit-limit`, `x-rate-limit-remaining` and
   `x-rate-limit-reset` (Unix epoch seconds, rounded up); 429 `{"errors": ["Rate limit
-  exceeded"]}` has no `Retry-After`. Injected 503s, drops and stalls come before the window.
+  exceeded"]}` has no `Retry-After`. Injected 503s, drops and stalls sit in front of the
+  API (before the window) and carry no rate headers.
 - Ambiguous create: `POST .../sso_connection` and `POST /v2/managed_accounts` commit, then
   stall when `Emulator.ambiguous_create()` says so.
 """
