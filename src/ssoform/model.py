@@ -35,6 +35,9 @@ class Desired:
     secrets: Mapping[str, SecretRef] = field(default_factory=dict)
     """Secret fields, by reference: compared through state fingerprints, never shown."""
     protect: bool = False
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    """What the driver sends but the planner neither compares nor shows (e.g. a PEM whose
+    fingerprint is the compared field)."""
     base_dir: str = "."
     """Directory that `{file: ...}` secret references resolve from."""
 

@@ -82,7 +82,10 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
         "NO_COLOR": "1",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "ssoform", "emulate", "--port", str(port), "--seed", str(manifest)],
+        [
+            *(sys.executable, "-m", "ssoform", "emulate", "--port", str(port)),
+            *("--only", "cloudflare", "--only", "descope", "--seed", str(manifest)),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

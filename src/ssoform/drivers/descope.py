@@ -97,15 +97,15 @@ class DescopeDriver(HttpDriver):
             "default_roles": sorted(connection.default_roles),
         }
         secrets = {}
+        payload: dict[str, Any] = {}
         if connection.protocol == "oidc":
             assert idp.oidc is not None
             fields["oidc"] = _oidc_fields(idp)
             secrets["client_secret"] = idp.oidc.client_secret
         else:
             fields["redirect_url"] = connection.redirect_url or ""
-            fields["saml"] = _saml_fields(
-                idp, connection.protocol, base_dir(("identity_providers", idp_name))
-            )
+            idp_dir = base_dir(("identity_providers", idp_name))
+            fields["saml"], payload = _saml_fields(idp, connection.protocol, idp_dir)
         return [
             Desired(
                 tenant=tenant_name,
@@ -115,6 +115,7 @@ class DescopeDriver(HttpDriver):
                 fields=fields,
                 write_only={"display_name": connection.display_name} if connection.sso_id else {},
                 secrets=secrets,
+                payload=payload,
                 protect=connection.protect,
                 base_dir=base_dir(("identity_providers", idp_name)),
             )
@@ -224,7 +225,7 @@ class DescopeDriver(HttpDriver):
             body["settings"] = {
                 "idpUrl": saml["idp_url"],
                 "entityId": saml["entity_id"],
-                "idpCert": saml["certificate"],
+                "idpCert": desired.payload["certificate_pem"],
                 **mappings,
             }
             body["redirectUrl"] = fields["redirect_url"]
@@ -270,18 +271,24 @@ def _mappings(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(normal, key=lambda m: (m["role"], m["groups"]))
 
 
-def _pem(text: str) -> str:
+def _cert_id(text: str) -> str:
+    """What is compared of a certificate: its SHA-256 fingerprint and subject, not the PEM."""
+    if not text.strip():
+        return ""
     try:
-        return parse_pem(text).pem.strip()
+        info = parse_pem(text)
     except ValueError:
-        return text.strip()
+        return "unparsable certificate"
+    return f"sha256:{info.sha256} ({info.subject}, expires {info.not_after:%Y-%m-%d})"
 
 
-def _saml_fields(idp: IdentityProvider, protocol: str, base: str) -> dict[str, Any]:
+def _saml_fields(
+    idp: IdentityProvider, protocol: str, base: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     saml = idp.saml
     assert saml is not None
     if protocol == "saml-metadata":
-        return {"metadata_url": saml.metadata_url or ""}
+        return {"metadata_url": saml.metadata_url or ""}, {}
     cert = saml.certificate
     assert cert is not None
     if cert.pem is not None:
@@ -289,11 +296,12 @@ def _saml_fields(idp: IdentityProvider, protocol: str, base: str) -> dict[str, A
     else:
         assert cert.file is not None
         pem = (Path(base) / cert.file).read_text(encoding="ascii", errors="replace")
-    return {
+    fields = {
         "idp_url": saml.sso_url or "",
         "entity_id": saml.entity_id or "",
-        "certificate": _pem(pem),
+        "certificate": _cert_id(pem),
     }
+    return fields, {"certificate_pem": pem.strip()}
 
 
 def _oidc_fields(idp: IdentityProvider) -> dict[str, Any]:
@@ -386,6 +394,6 @@ def _live(scope: str, item: Mapping[str, Any]) -> Live:
             fields["saml"] = {
                 "idp_url": _text(saml.get("idpSSOUrl")),
                 "entity_id": _text(saml.get("idpEntityId")),
-                "certificate": _pem(_text(saml.get("idpCertificate"))),
+                "certificate": _cert_id(_text(saml.get("idpCertificate"))),
             }
     return Live(scope=scope, key=key, id=key, fields=fields, status={"auth_type": auth_type})

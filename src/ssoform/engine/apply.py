@@ -179,10 +179,15 @@ class Applier:
             else:
                 changes = _field_changes(change)
                 obj = live
-                if changes:
+                unsent: set[str] = set()
+                if changes and driver.capabilities.can_update:
                     obj = await driver.update(desired, live, changes, secrets) or live
+                elif changes:  # adopting where nothing can be sent: write-only stays unverified
+                    unsent = {c.path for c in changes if c.write_only}
                 origin = "adopted" if action is Action.ADOPT else None
-                await self._record(address, action.value, desired, obj, origin=origin)
+                await self._record(
+                    address, action.value, desired, obj, origin=origin, unsent=unsent
+                )
         except DriverError as exc:
             await self._fail(address, action.value, str(exc))
         except NotImplementedError as exc:
@@ -237,6 +242,7 @@ class Applier:
         origin: str | None = None,
         outcome: str = "ok",
         detail: str = "",
+        unsent: set[str] | None = None,
     ) -> None:
         async with self._write_lock:
             if remove:
@@ -250,6 +256,8 @@ class Applier:
                         for k in desired.secrets
                     }
                 )
+                for name in unsent or ():
+                    prints.pop(name, None)
                 driver = self.drivers[desired.provider]
                 self.state.resources[address] = ResourceState(
                     provider=desired.provider,
@@ -281,6 +289,7 @@ class Applier:
 
 
 _CREATE_ATTEMPTS = 3
+
 
 def _field_changes(change: Mapping[str, Any]) -> list[FieldChange]:
     return [

@@ -70,7 +70,10 @@ def kind_for(type_name: str) -> EmulatorKind:
 
 
 def known_kinds() -> list[EmulatorKind]:
+    """Every emulator, in the registry's order (cloudflare, descope, vantage, cantina, ...)."""
+    from ssoform.drivers.registry import BUILTIN
     from ssoform.sandbox import seeds
 
     _ = seeds
-    return list(_KINDS.values())
+    order = list(BUILTIN)
+    return sorted(_KINDS.values(), key=lambda k: order.index(k.type_name))

@@ -12,6 +12,7 @@ from typing import Any
 
 from ssoform.manifest.checks import connection_domains
 from ssoform.manifest.models import (
+    CantinaConnection,
     CloudflareConnection,
     DescopeConnection,
     Manifest,
@@ -22,6 +23,8 @@ from ssoform.sandbox.kinds import EmulatorKind, register
 CLOUDFLARE_TOKEN = "cf-emulator-token"  # noqa: S105 - the emulator's well-known token
 DESCOPE_KEY = "descope-emulator-key"
 VANTAGE_TOKEN = "vantage-emulator-token"  # noqa: S105
+CANTINA_KEY = "cantina-emulator-key"
+PANDASTACK_TOKEN = "psk_" + "0123456789abcdef" * 4
 
 
 def _connections(manifest: Manifest, instance: str, kind: type) -> list[tuple[Any, Any]]:
@@ -66,6 +69,61 @@ def seed_vantage(store: Any, manifest: Manifest, instance: str) -> None:
         )
 
 
+def seed_cantina(store: Any, manifest: Manifest, instance: str) -> None:
+    """Every company exists; the first one already has a matching connection (to adopt)."""
+    seen: set[str] = set()
+    for tenant, conn in _connections(manifest, instance, CantinaConnection):
+        if conn.company_id in seen:
+            continue
+        seen.add(conn.company_id)
+        domains = sorted(connection_domains(tenant, conn))
+        store.add_company(tenant.description or conn.company_id, conn.company_id)
+        idp = manifest.identity_providers.get(conn.idp or tenant.idp or "")
+        if len(seen) == 1 and idp is not None and idp.oidc is not None:
+            store.create_connection(
+                conn.company_id,
+                provider=conn.idp_kind or idp.kind,
+                provider_base_url=(conn.provider_base_url or idp.oidc.issuer).rstrip("/"),
+                client_id=idp.oidc.client_id,
+                client_secret_sha256="0" * 64,
+                domains=domains,
+                user={
+                    "userId": "00000000-0000-4000-8000-000000000001",
+                    "name": "Sandbox Admin",
+                    "username": "sandbox-admin",
+                    "avatar": "",
+                    "disabledAt": None,
+                },
+                now="2026-01-01T00:00:00Z",
+            )
+
+
+def seed_nothing(store: Any, manifest: Manifest, instance: str) -> None:
+    """PandaStack organizations start with no SSO providers."""
+
+
+register(
+    EmulatorKind(
+        type_name="cantina",
+        module="ssoform.emulators.cantina",
+        store_class="CantinaStore",
+        credentials=lambda _config: {"api_key": CANTINA_KEY},
+        app_options=lambda _config: {"api_key": CANTINA_KEY},
+        base_path="/api/v0",
+        seed=seed_cantina,
+    )
+)
+register(
+    EmulatorKind(
+        type_name="pandastack",
+        module="ssoform.emulators.pandastack",
+        store_class="PandaStackStore",
+        credentials=lambda _config: {"api_token": PANDASTACK_TOKEN},
+        app_options=lambda _config: {"token": PANDASTACK_TOKEN},
+        base_path="",
+        seed=seed_nothing,
+    )
+)
 register(
     EmulatorKind(
         type_name="vantage",
