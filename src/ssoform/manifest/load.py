@@ -294,6 +294,10 @@ def _message(error: Any, path: tuple[PathElem, ...]) -> str:
     if kind == "union_tag_invalid" and error.get("ctx"):
         expected = error["ctx"].get("expected_tags", "")
         return f"unknown provider type {error['ctx'].get('tag')!r} (expected one of {expected})"
+    if kind == "union_tag_not_found" and error.get("ctx"):
+        return f"required key {error['ctx'].get('discriminator', 'type')} is missing"
+    if kind == "literal_error" and error.get("ctx"):
+        return f"{error['input']!r} is not allowed here (expected {error['ctx']['expected']})"
     if kind == "string_pattern_mismatch" and error.get("ctx"):
         return f"{error['input']!r} does not match the expected form {error['ctx']['pattern']}"
     return message

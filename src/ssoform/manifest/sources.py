@@ -114,9 +114,7 @@ def _merge_one(doc: MergedDocument, display: str, data: dict[Any, Any]) -> None:
                 where = (key, name)
                 if name in section:
                     first = doc.origin.get(where, "?")
-                    doc.problems.append(
-                        Problem(display, where, f"{key}.{name} is already defined in {first}")
-                    )
+                    doc.problems.append(Problem(display, where, f"already defined in {first}"))
                     continue
                 section[name] = item
                 doc.origin[where] = display

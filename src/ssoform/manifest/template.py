@@ -165,11 +165,6 @@ _NAMES = frozenset({"vars", "tenant", "range"})
 
 
 def _check_statements(tree: nodes.Template) -> None:
-    for name in tree.find_all(nodes.Name):
-        if name.name not in _NAMES:
-            raise TemplateProblem(
-                f"unknown name {name.name!r}: templates see vars, tenant and range()"
-            )
     stack: list[nodes.Node] = list(tree.body)
     while stack:
         node = stack.pop()
@@ -180,6 +175,11 @@ def _check_statements(tree: nodes.Template) -> None:
             )
         if isinstance(node, nodes.If):
             stack.extend((*node.body, *node.elif_, *node.else_))
+    for name in tree.find_all(nodes.Name):
+        if name.name not in _NAMES:
+            raise TemplateProblem(
+                f"unknown name {name.name!r}: templates see vars, tenant and range()"
+            )
 
 
 class TemplateRenderer:
