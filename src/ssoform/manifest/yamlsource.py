@@ -55,7 +55,7 @@ class YamlProblem(Exception):
 def load_yaml(raw: bytes) -> Any:
     """Parse one YAML document from `raw`. Raises `YamlProblem` with a 1-based position."""
     if len(raw) > MAX_FILE_BYTES:
-        raise YamlProblem(0, 0, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        raise YamlProblem(1, 1, f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
