@@ -32,7 +32,9 @@ def normalise_domain(value: object) -> str:
     text = value.strip().rstrip(".")
     if not text:
         raise ValueError("a domain cannot be empty")
-    if "@" in text or "/" in text or ":" in text or " " in text:
+    if any(c.isspace() for c in text):
+        raise ValueError(f"{value!r} is not a domain name (it contains a space)")
+    if "@" in text or "/" in text or ":" in text:
         raise ValueError(f"{value!r} is not a domain name (write example.com, not a URL)")
     if text.startswith("*."):
         raise ValueError(f"{value!r}: wildcard domains are not allowed")
@@ -73,11 +75,29 @@ def normalise_https_url(value: object) -> str:
         raise ValueError(f"{value!r} is not a valid URL ({exc})") from None
     if parts.scheme not in ("https", "http") or not host:
         raise ValueError(f"{value!r} is not an absolute https URL")
+    if any(c.isspace() or ord(c) < 32 for c in text):
+        raise ValueError(f"{value!r} is not a valid URL (it contains a space)")
+    if not _valid_host(host):
+        raise ValueError(f"{value!r} is not a valid URL (bad host name {host!r})")
     if parts.scheme == "http" and not is_loopback_host(host):
         raise ValueError(f"{value!r} must use https (http is allowed only for loopback hosts)")
     if parts.username or parts.password:
         raise ValueError("a URL must not carry credentials")
     return text
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        ascii_name = idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return False
+    return all(_LABEL.match(label) for label in ascii_name.split("."))
 
 
 def _reject_non_string(value: object) -> object:
