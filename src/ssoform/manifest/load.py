@@ -21,6 +21,7 @@ from ssoform.manifest import models
 from ssoform.manifest.certificates import CertInfo, parse_pem
 from ssoform.manifest.checks import Unchecked, cross_check
 from ssoform.manifest.diagnostics import Diagnostic, PathElem, Severity, path_to_str
+from ssoform.manifest.fields import CLOUDFLARE_ID_MESSAGE
 from ssoform.manifest.models import Certificate, Manifest
 from ssoform.manifest.render import render_document
 from ssoform.manifest.secrets import SecretRef, secret_problem
@@ -222,6 +223,7 @@ def _validate(
 
 # --- pydantic errors -> problems ---------------------------------------------------------------
 
+_CF_PATTERN = "^[0-9a-f]{32}$"
 _TAGS = frozenset({"cloudflare", "descope", "vantage", "cantina", "pandastack"})
 
 
@@ -298,6 +300,10 @@ def _message(error: Any, path: tuple[PathElem, ...]) -> str:
         return f"required key {error['ctx'].get('discriminator', 'type')} is missing"
     if kind == "literal_error" and error.get("ctx"):
         return f"{error['input']!r} is not allowed here (expected {error['ctx']['expected']})"
+    if kind == "string_type" and isinstance(error.get("input"), int | float):
+        return f"expected a string, got the number {error['input']!r} (quote it in YAML)"
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == _CF_PATTERN:
+        return CLOUDFLARE_ID_MESSAGE
     if kind == "string_pattern_mismatch" and error.get("ctx"):
         return f"{error['input']!r} does not match the expected form {error['ctx']['pattern']}"
     return message

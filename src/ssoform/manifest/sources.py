@@ -63,11 +63,14 @@ def collect_files(paths: Sequence[Path]) -> list[SourceFile]:
         if path.is_dir():
             found.extend(
                 sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.suffix in (".yaml", ".yml")
-                    and p.is_file()
-                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                    (
+                        p
+                        for p in path.rglob("*")
+                        if p.suffix in (".yaml", ".yml")
+                        and p.is_file()
+                        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                    ),
+                    key=lambda p: p.parts,  # as Path orders them, but much faster
                 )
             )
         else:

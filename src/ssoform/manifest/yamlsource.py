@@ -89,19 +89,16 @@ def load_yaml(raw: bytes) -> Any:
 
 def _too_deep(data: Any) -> bool:
     """Whether `data` nests deeper than MAX_DEPTH, found without recursion."""
-    stack: list[tuple[Any, int]] = [(data, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Any = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        if depth >= MAX_DEPTH:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
+    level = [data] if isinstance(data, dict | list) else []
+    for _ in range(MAX_DEPTH):
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            below.extend(c for c in children if isinstance(c, dict | list))
+        if not below:
+            return False
+        level = below
+    return True
 
 
 def _events(text: str) -> Any:
