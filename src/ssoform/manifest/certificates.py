@@ -33,8 +33,10 @@ def parse_pem(text: str) -> CertInfo:
         raise ValueError("not a PEM certificate (no BEGIN CERTIFICATE line)")
     try:
         cert = x509.load_pem_x509_certificate(data)
-    except ValueError as exc:
-        raise ValueError(f"not a valid PEM certificate ({exc})") from None
+    except ValueError:
+        raise ValueError(
+            "not a valid PEM certificate (its body is not an X.509 certificate)"
+        ) from None
     der = cert.public_bytes(Encoding.DER)
     pem = cert.public_bytes(Encoding.PEM).decode("ascii")
     return CertInfo(

@@ -21,7 +21,7 @@ from ssoform.manifest.models import (
     connection_type,
 )
 
-__all__ = ["Finding", "connection_domains", "connection_keys", "cross_check"]
+__all__ = ["Finding", "Unchecked", "connection_domains", "connection_keys", "cross_check"]
 
 CertLoader = Callable[[str, tuple[PathElem, ...], Certificate], CertInfo]
 """(idp name, path of the certificate, certificate) -> parsed certificate; raises ValueError."""
@@ -32,6 +32,23 @@ class Finding:
     path: tuple[PathElem, ...]
     message: str
     severity: Severity = Severity.ERROR
+
+
+@dataclass(frozen=True)
+class Unchecked:
+    """Names defined in the manifest but left out of the cross-checks, because they failed
+    validation (or, with `everything`, because a file could not be read at all). A reference
+    to one of them is not reported as undefined: its own errors are reported instead."""
+
+    providers: frozenset[str] = frozenset()
+    identity_providers: frozenset[str] = frozenset()
+    everything: bool = False
+
+    def has_provider(self, name: str) -> bool:
+        return self.everything or name in self.providers
+
+    def has_idp(self, name: str) -> bool:
+        return self.everything or name in self.identity_providers
 
 
 _PROTOCOLS: dict[str, tuple[str, ...]] = {
@@ -68,10 +85,18 @@ def connection_keys(manifest: Manifest, tenant: Tenant, conn: object) -> list[tu
 
 
 def cross_check(
-    manifest: Manifest, load_cert: CertLoader, *, now: dt.datetime, warning_days: int
+    manifest: Manifest,
+    load_cert: CertLoader,
+    *,
+    now: dt.datetime,
+    warning_days: int,
+    unchecked: Unchecked | None = None,
 ) -> list[Finding]:
+    """Problems across the manifest. `manifest` may hold only the parts that validated; then
+    `unchecked` names what was left out, so references to it are not reported as undefined."""
+    unchecked = unchecked or Unchecked()
     findings = list(_check_identity_providers(manifest, load_cert, now, warning_days))
-    findings.extend(_check_connections(manifest))
+    findings.extend(_check_connections(manifest, unchecked))
     findings.extend(_check_duplicate_domains(manifest))
     findings.extend(_check_duplicate_objects(manifest))
     return findings
@@ -109,16 +134,23 @@ def _check_identity_providers(
                 )
 
 
-def _check_connections(manifest: Manifest) -> Iterator[Finding]:
+def _check_connections(manifest: Manifest, unchecked: Unchecked) -> Iterator[Finding]:
     for tname, tenant in manifest.tenants.items():
         tpath: tuple[PathElem, ...] = ("tenants", tname)
-        if tenant.idp is not None and tenant.idp not in manifest.identity_providers:
-            yield Finding((*tpath, "idp"), _undefined("identity provider", tenant.idp, manifest))
+        idp = tenant.idp
+        if (
+            idp is not None
+            and idp not in manifest.identity_providers
+            and not unchecked.has_idp(idp)
+        ):
+            yield Finding((*tpath, "idp"), _undefined("identity provider", idp, manifest))
         for index, conn in enumerate(tenant.connections):
             cpath = (*tpath, "connections", index)
             kind = connection_type(conn) or "?"
             instance = manifest.providers.get(conn.provider)
             if instance is None:
+                if unchecked.has_provider(conn.provider):
+                    continue
                 yield Finding((*cpath, "provider"), _undefined("provider", conn.provider, manifest))
                 continue
             if instance.type != kind:
@@ -133,11 +165,16 @@ def _check_connections(manifest: Manifest) -> Iterator[Finding]:
             for domain in connection_domains(tenant, conn):
                 if isinstance(conn, CloudflareConnection) and domain in PUBLIC_MAIL_DOMAINS:
                     yield Finding(cpath, f"{domain} is a public mail domain; it cannot have SSO")
-            yield from _check_protocol(manifest, tenant, conn, cpath, kind)
+            yield from _check_protocol(manifest, unchecked, tenant, conn, cpath, kind)
 
 
 def _check_protocol(
-    manifest: Manifest, tenant: Tenant, conn: object, cpath: tuple[PathElem, ...], kind: str
+    manifest: Manifest,
+    unchecked: Unchecked,
+    tenant: Tenant,
+    conn: object,
+    cpath: tuple[PathElem, ...],
+    kind: str,
 ) -> Iterator[Finding]:
     supported = _PROTOCOLS[kind]
     if not supported:
@@ -148,8 +185,8 @@ def _check_protocol(
         return
     idp = manifest.identity_providers.get(idp_name)
     if idp is None:
-        if getattr(conn, "idp", None) is not None:
-            yield Finding((*cpath, "idp"), _undefined("identity provider", idp_name, manifest))
+        if getattr(conn, "idp", None) is not None and not unchecked.has_idp(str(idp_name)):
+            yield Finding((*cpath, "idp"), _undefined("identity provider", str(idp_name), manifest))
         return
     protocol = getattr(conn, "protocol", None) or supported[0]
     if protocol not in supported:

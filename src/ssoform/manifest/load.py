@@ -19,12 +19,18 @@ from pydantic import BaseModel, ValidationError
 
 from ssoform.manifest import models
 from ssoform.manifest.certificates import CertInfo, parse_pem
-from ssoform.manifest.checks import cross_check
+from ssoform.manifest.checks import Unchecked, cross_check
 from ssoform.manifest.diagnostics import Diagnostic, PathElem, Severity, path_to_str
+from ssoform.manifest.fields import CLOUDFLARE_ID_MESSAGE
 from ssoform.manifest.models import Certificate, Manifest
 from ssoform.manifest.render import render_document
 from ssoform.manifest.secrets import SecretRef, secret_problem
-from ssoform.manifest.sources import MergedDocument, Problem, collect_files, merge_files
+from ssoform.manifest.sources import (
+    MergedDocument,
+    Problem,
+    collect_files,
+    merge_files,
+)
 from ssoform.manifest.yamlsource import Locator
 
 __all__ = ["LoadOptions", "LoadedManifest", "load_manifest"]
@@ -82,15 +88,17 @@ def load_manifest(paths: Sequence[Path], options: LoadOptions | None = None) -> 
         shown = ", ".join(str(p) for p in paths)
         doc.problems.append(Problem(shown, (), "no manifest files (*.yaml, *.yml) found"))
     render_document(doc, options.cli_vars)
+    # A file that could not be read as a mapping leaves the manifest incomplete: keys it may
+    # have held are not reported missing and names it may have defined are not "undefined".
+    incomplete = any(not p.path for p in doc.problems)
     manifest: Manifest | None = None
-    if not any(not p.path and p.line for p in doc.problems) and files:
-        try:
-            manifest = Manifest.model_validate(doc.data)
-        except ValidationError as exc:
-            doc.problems.extend(_validation_problems(doc, exc))
+    checked: Manifest | None = None
+    unchecked = Unchecked(everything=incomplete)
+    if files:
+        manifest, checked, unchecked = _validate(doc, incomplete)
     loaded = LoadedManifest(None, [], doc)
     findings: list[tuple[tuple[PathElem, ...], str, Severity]] = []
-    if manifest is not None:
+    if checked is not None:
         now = options.now or dt.datetime.now(dt.UTC)
 
         def load_cert(_idp: str, path: tuple[PathElem, ...], cert: Certificate) -> CertInfo:
@@ -99,11 +107,15 @@ def load_manifest(paths: Sequence[Path], options: LoadOptions | None = None) -> 
             return info
 
         for finding in cross_check(
-            manifest, load_cert, now=now, warning_days=options.cert_warning_days
+            checked,
+            load_cert,
+            now=now,
+            warning_days=options.cert_warning_days,
+            unchecked=unchecked,
         ):
             findings.append((finding.path, finding.message, finding.severity))
         if options.resolve_secrets:
-            findings.extend(_secret_findings(loaded, manifest, options.allow_outside_files))
+            findings.extend(_secret_findings(loaded, checked, options.allow_outside_files))
     loaded.diagnostics = _locate(doc, findings)
     if not any(d.severity is Severity.ERROR for d in loaded.diagnostics):
         loaded.manifest = manifest
@@ -158,8 +170,60 @@ def _secret_refs(value: Any, path: tuple[PathElem, ...]) -> _Refs:
     return out
 
 
+# --- validation ----------------------------------------------------------------------------------
+
+_NAMED_SECTIONS = ("providers", "identity_providers", "tenants")
+
+
+def _validate(
+    doc: MergedDocument, incomplete: bool
+) -> tuple[Manifest | None, Manifest | None, Unchecked]:
+    """(the manifest if valid, the parts that are valid for cross-checks, what was left out).
+
+    The whole document is validated once (the fast path). When that fails, every provider,
+    identity provider and tenant with an error is set aside and the rest is validated again,
+    so that cross-checks still run on everything that is well-formed and a user sees all
+    problems in one run.
+    """
+    try:
+        manifest = Manifest.model_validate(doc.data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    else:
+        return manifest, manifest, Unchecked(everything=incomplete)
+    doc.problems.extend(_validation_problems(doc, errors, incomplete))
+    broken: dict[str, set[str]] = {section: set() for section in _NAMED_SECTIONS}
+    broken_sections: set[str] = set()
+    for error in errors:
+        path = _data_path(doc.data, error["loc"])
+        if not path or path[0] not in broken:
+            continue
+        if len(path) == 1 or not isinstance(path[1], str):
+            broken_sections.add(str(path[0]))
+        else:
+            broken[str(path[0])].add(path[1])
+    partial: dict[str, Any] = {"version": 1}
+    for section in _NAMED_SECTIONS:
+        items = doc.data.get(section)
+        if section in broken_sections or not isinstance(items, dict):
+            partial[section] = {}
+            continue
+        partial[section] = {k: v for k, v in items.items() if k not in broken[section]}
+    try:
+        checked = Manifest.model_validate(partial)
+    except ValidationError:
+        checked = None
+    unchecked = Unchecked(
+        providers=frozenset(broken["providers"]),
+        identity_providers=frozenset(broken["identity_providers"]),
+        everything=incomplete or bool(broken_sections & {"providers", "identity_providers"}),
+    )
+    return None, checked, unchecked
+
+
 # --- pydantic errors -> problems ---------------------------------------------------------------
 
+_CF_PATTERN = "^[0-9a-f]{32}$"
 _TAGS = frozenset({"cloudflare", "descope", "vantage", "cantina", "pandastack"})
 
 
@@ -174,13 +238,22 @@ def _vocabulary() -> list[str]:
 _VOCABULARY = _vocabulary()
 
 
-def _validation_problems(doc: MergedDocument, exc: ValidationError) -> list[Problem]:
+def _validation_problems(
+    doc: MergedDocument, errors: Sequence[Any], incomplete: bool
+) -> list[Problem]:
     problems: dict[tuple[tuple[PathElem, ...], str], Problem] = {}
     already = {p.path for p in doc.problems if p.path}  # e.g. a template that failed to render
-    for error in exc.errors(include_url=False):
+    bad_names = {
+        _data_path(doc.data, e["loc"]) for e in errors if any(x == "[key]" for x in e["loc"])
+    }
+    for error in errors:
         path = _data_path(doc.data, error["loc"])
         if path in already:
             continue
+        if path in bad_names and not any(x == "[key]" for x in error["loc"]):
+            continue  # the name is wrong; what is under it is not worth a second message
+        if incomplete and len(path) == 1 and error["type"] == "missing":
+            continue  # perhaps in the file that could not be read
         message = _message(error, path)
         problems.setdefault((path, message), Problem(doc.file_of(path), path, message))
     return list(problems.values())
@@ -209,6 +282,8 @@ def _data_path(data: Any, loc: Sequence[Any]) -> tuple[PathElem, ...]:
 def _message(error: Any, path: tuple[PathElem, ...]) -> str:
     kind = error["type"]
     last = path[-1] if path else ""
+    if any(elem == "[key]" for elem in error["loc"]):
+        return f"the name {last!r} is not valid: names are lower-case strings such as acme-corp"
     if kind == "missing":
         return f"required key {last!r} is missing"
     if kind == "extra_forbidden":
@@ -221,6 +296,14 @@ def _message(error: Any, path: tuple[PathElem, ...]) -> str:
     if kind == "union_tag_invalid" and error.get("ctx"):
         expected = error["ctx"].get("expected_tags", "")
         return f"unknown provider type {error['ctx'].get('tag')!r} (expected one of {expected})"
+    if kind == "union_tag_not_found" and error.get("ctx"):
+        return f"required key {error['ctx'].get('discriminator', 'type')} is missing"
+    if kind == "literal_error" and error.get("ctx"):
+        return f"{error['input']!r} is not allowed here (expected {error['ctx']['expected']})"
+    if kind == "string_type" and isinstance(error.get("input"), int | float):
+        return f"expected a string, got the number {error['input']!r} (quote it in YAML)"
+    if kind == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == _CF_PATTERN:
+        return CLOUDFLARE_ID_MESSAGE
     if kind == "string_pattern_mismatch" and error.get("ctx"):
         return f"{error['input']!r} does not match the expected form {error['ctx']['pattern']}"
     return message

@@ -44,6 +44,18 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+_Trail = tuple[Any, PathElem] | tuple[()]
+"""A path as a linked list, (parent trail, key): O(1) to extend, flattened only on error."""
+
+
+def _flatten(trail: _Trail) -> tuple[PathElem, ...]:
+    out: list[PathElem] = []
+    while trail:
+        trail, key = trail
+        out.append(key)
+    return tuple(reversed(out))
+
+
 def _render(
     value: Any,
     path: tuple[PathElem, ...],
@@ -51,16 +63,27 @@ def _render(
     renderer: TemplateRenderer,
     doc: MergedDocument,
 ) -> Any:
-    if isinstance(value, str):
-        if not is_template(value):
-            return value
-        try:
-            return renderer.render(value, context)
-        except TemplateProblem as problem:
-            doc.problems.append(Problem(doc.file_of(path), path, str(problem)))
-            return value
-    if isinstance(value, dict):
-        return {k: _render(v, (*path, k), context, renderer, doc) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_render(v, (*path, i), context, renderer, doc) for i, v in enumerate(value)]
-    return value
+    """`value` with every template string in it rendered (containers are changed in place:
+    the document is ours, fresh from yaml_rs)."""
+
+    def walk(item: Any, trail: _Trail) -> Any:
+        if isinstance(item, str):
+            if not is_template(item):
+                return item
+            try:
+                return renderer.render(item, context)
+            except TemplateProblem as problem:
+                where = path + _flatten(trail)
+                doc.problems.append(Problem(doc.file_of(where), where, str(problem)))
+                return item
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(child, str | dict | list):
+                    item[key] = walk(child, (trail, key))
+        elif isinstance(item, list):
+            for index, child in enumerate(item):
+                if isinstance(child, str | dict | list):
+                    item[index] = walk(child, (trail, index))
+        return item
+
+    return walk(value, ())

@@ -66,7 +66,7 @@ def secret_problem(ref: SecretRef, base_dir: Path, *, allow_outside: bool = Fals
     try:
         path = _file_path(ref, base_dir, allow_outside)
     except SecretError as exc:
-        return str(exc)
+        return str(exc).removeprefix(f"{ref.describe()}: ")
     if not path.is_file():
         return f"secret file {ref.file} does not exist"
     if not os.access(path, os.R_OK):

@@ -63,11 +63,14 @@ def collect_files(paths: Sequence[Path]) -> list[SourceFile]:
         if path.is_dir():
             found.extend(
                 sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.suffix in (".yaml", ".yml")
-                    and p.is_file()
-                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                    (
+                        p
+                        for p in path.rglob("*")
+                        if p.suffix in (".yaml", ".yml")
+                        and p.is_file()
+                        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                    ),
+                    key=lambda p: p.parts,  # as Path orders them, but much faster
                 )
             )
         else:
@@ -114,9 +117,7 @@ def _merge_one(doc: MergedDocument, display: str, data: dict[Any, Any]) -> None:
                 where = (key, name)
                 if name in section:
                     first = doc.origin.get(where, "?")
-                    doc.problems.append(
-                        Problem(display, where, f"{key}.{name} is already defined in {first}")
-                    )
+                    doc.problems.append(Problem(display, where, f"already defined in {first}"))
                     continue
                 section[name] = item
                 doc.origin[where] = display

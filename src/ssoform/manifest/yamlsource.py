@@ -5,12 +5,16 @@ than PyYAML's C loader on large manifests, rejects duplicate keys, and bounds al
 PyYAML is used only on the error path, to compose the file with line and column marks so a
 diagnostic can point at `file:line:col`; it never supplies values. Non-standard tags, which
 yaml_rs would silently drop, are rejected by a strict PyYAML pass on files that contain a `!`.
+
+Hostile input is refused before any recursive code sees it: files over `MAX_FILE_BYTES`, text
+that is not UTF-8, and documents nested deeper than `MAX_DEPTH` (measured without recursion on
+the values yaml_rs returns, and located with PyYAML's event parser, which does not recurse
+either). Only then are PyYAML's recursive composers used, so they cannot overflow the stack.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +23,12 @@ import yaml_rs
 
 from ssoform.manifest.diagnostics import PathElem
 
-__all__ = ["MAX_FILE_BYTES", "Locator", "YamlProblem", "load_yaml", "locate"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "Locator", "YamlProblem", "load_yaml", "locate"]
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_DEPTH = 64
+"""The deepest nesting of mappings and lists a manifest may have (a real one needs about 8)."""
+
 _ALIAS_LIMITS = yaml_rs.AliasLimits(
     max_total_replayed_events=100_000,
     max_replay_stack_depth=32,
@@ -32,6 +39,8 @@ _STANDARD_TAGS = frozenset(
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary")
 )
 _LINE_COL = re.compile(r"line (\d+), column (\d+)")
+_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""Composes with marks; safe to use only on text whose depth is already known to be bounded."""
 
 
 @dataclass(frozen=True)
@@ -46,16 +55,16 @@ class YamlProblem(Exception):
 def load_yaml(raw: bytes) -> Any:
     """Parse one YAML document from `raw`. Raises `YamlProblem` with a 1-based position."""
     if len(raw) > MAX_FILE_BYTES:
-        raise YamlProblem(0, 0, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+        raise YamlProblem(1, 1, f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise YamlProblem(line, 1, f"not valid UTF-8 (byte {exc.start})") from None
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlProblem(line, col, f"not valid UTF-8 (byte {exc.start})") from None
     if "\x00" in text:
-        raise YamlProblem(0, 0, "file contains a NUL character")
-    if "!" in text:
-        _strict_compose(text)  # finds non-standard tags and duplicate keys with their marks
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise YamlProblem(line, 1, "file contains a NUL character")
     try:
         data = yaml_rs.loads(
             text,
@@ -65,26 +74,95 @@ def load_yaml(raw: bytes) -> Any:
         )
     except yaml_rs.YAMLDecodeError as exc:
         raise _locate_problem(text, str(exc)) from None
-    except (RecursionError, OverflowError) as exc:
-        raise YamlProblem(0, 0, f"document too deeply nested or too large ({exc})") from None
-    if isinstance(data, list) and text.lstrip().startswith("---") and _multi_document(text):
-        raise YamlProblem(0, 0, "a manifest file holds one YAML document, not several")
+    except (RecursionError, OverflowError, MemoryError, ValueError) as exc:
+        raise _locate_problem(text, f"document too deeply nested or too large ({exc})") from None
+    if _too_deep(data):
+        raise _depth_problem(text) or YamlProblem(0, 0, f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(data, list) and "---" in text:
+        second = _second_document(text)
+        if second is not None:
+            raise YamlProblem(*second, "a manifest file holds one YAML document, not several (---)")
+    if "!" in text:
+        _strict_compose(text)  # finds non-standard tags with their marks
     return data
 
 
-def _multi_document(text: str) -> bool:
-    return sum(1 for line in text.splitlines() if line.rstrip() == "---") > 1
+def _too_deep(data: Any) -> bool:
+    """Whether `data` nests deeper than MAX_DEPTH, found without recursion."""
+    level = [data] if isinstance(data, dict | list) else []
+    for _ in range(MAX_DEPTH):
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            below.extend(c for c in children if isinstance(c, dict | list))
+        if not below:
+            return False
+        level = below
+    return True
+
+
+def _events(text: str) -> Any:
+    """PyYAML's event stream: a state machine with its own stack, so any depth is safe."""
+    return yaml.parse(text, Loader=yaml.SafeLoader)
+
+
+def _depth_problem(text: str) -> YamlProblem | None:
+    """Where `text` first nests deeper than MAX_DEPTH (or its first syntax error), or None."""
+    depth = 0
+    try:
+        for event in _events(text):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return YamlProblem(
+                        *_pos(event.start_mark), f"nested more than {MAX_DEPTH} levels deep"
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        return _marked(exc)
+    except yaml.YAMLError as exc:
+        return YamlProblem(0, 0, str(exc))
+    return None
+
+
+def _second_document(text: str) -> tuple[int, int] | None:
+    """The position of the second document in `text`, if it holds more than one."""
+    count = 0
+    try:
+        for event in _events(text):
+            if isinstance(event, yaml.DocumentStartEvent):
+                count += 1
+                if count == 2:
+                    return _pos(event.start_mark)
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+def _first_alias(text: str) -> tuple[int, int]:
+    try:
+        for event in _events(text):
+            if isinstance(event, yaml.AliasEvent):
+                return _pos(event.start_mark)
+    except yaml.YAMLError:
+        pass
+    return (0, 0)
 
 
 def _locate_problem(text: str, message: str) -> YamlProblem:
     """Turn a yaml_rs error into a located problem, asking PyYAML when yaml_rs gives no position."""
     first = message.splitlines()[0] if message else "invalid YAML"
     if "alias" in first and "limit" in first:
-        return YamlProblem(0, 0, f"alias expansion limit exceeded ({first}); refusing a YAML bomb")
-    try:
-        _strict_compose(text)
-    except YamlProblem as problem:
+        line, col = _first_alias(text)
+        return YamlProblem(line, col, "too many alias expansions; refusing a YAML bomb")
+    problem = _depth_problem(text)  # syntax errors and deep nesting, without recursion
+    if problem is not None:
         return problem
+    try:
+        _strict_compose(text)  # duplicate keys and tags; depth is bounded now
+    except YamlProblem as found:
+        return found
     match = _LINE_COL.search(first)
     if match:
         detail = message.splitlines()[-1].strip() if "\n" in message else first
@@ -92,91 +170,106 @@ def _locate_problem(text: str, message: str) -> YamlProblem:
     return YamlProblem(0, 0, first)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A composer that refuses duplicate keys and non-standard tags, with their marks."""
+def _pos(mark: Any) -> tuple[int, int]:
+    """A PyYAML mark as a 1-based (line, column); (0, 0) when there is none."""
+    return (0, 0) if mark is None else (mark.line + 1, mark.column + 1)
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        node = super().compose_node(parent, index)
-        if node is not None and node.tag not in _STANDARD_TAGS:
+
+def _marked(exc: yaml.MarkedYAMLError) -> YamlProblem:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    if mark is None:
+        return YamlProblem(0, 0, problem)
+    return YamlProblem(mark.line + 1, mark.column + 1, problem)
+
+
+def _compose(text: str) -> Any:
+    """The node tree of `text` with marks, or None; callers bound the depth first."""
+    loader = _LOADER(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _strict_compose(text: str) -> None:
+    """Refuse duplicate keys and non-standard tags, naming where they are."""
+    try:
+        root = _compose(text)
+    except yaml.MarkedYAMLError as exc:
+        raise _marked(exc) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(0, 0, str(exc)) from None
+    except RecursionError:
+        raise YamlProblem(0, 0, f"nested more than {MAX_DEPTH} levels deep") from None
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if node.tag not in _STANDARD_TAGS:
             mark = node.start_mark
             raise YamlProblem(
                 mark.line + 1, mark.column + 1, f"non-standard YAML tag {node.tag!r} is not allowed"
             )
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, Any] = {}
-            for key_node, _ in node.value:
+            for key_node, value_node in node.value:
+                stack.extend((key_node, value_node))
                 if not isinstance(key_node, yaml.ScalarNode):
                     continue
-                key = key_node.value
-                if key in seen:
-                    first = seen[key]
-                    mark = key_node.start_mark
+                first = seen.setdefault(key_node.value, key_node.start_mark)
+                if first is not key_node.start_mark:
+                    line = _pos(first)[0]
                     raise YamlProblem(
-                        mark.line + 1,
-                        mark.column + 1,
-                        f"duplicate key {key!r} (first defined at line {first.line + 1})",
+                        *_pos(key_node.start_mark),
+                        f"duplicate key {key_node.value!r} (first defined at line {line})",
                     )
-                seen[key] = key_node.start_mark
-        return node
-
-
-def _strict_compose(text: str) -> Any:
-    try:
-        loader = _StrictLoader(text)
-        try:
-            return loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        if mark is None:
-            raise YamlProblem(0, 0, problem) from None
-        raise YamlProblem(mark.line + 1, mark.column + 1, problem) from None
-    except yaml.YAMLError as exc:
-        raise YamlProblem(0, 0, str(exc)) from None
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 class Locator:
-    """Maps a data path inside one YAML file to the line and column where it is written."""
+    """Maps a data path inside one YAML file to the line and column where it is written.
+
+    Mapping keys are matched by their text, so a key yaml_rs read as a number or a boolean
+    (`1:`, `true:`) is still found.
+    """
 
     def __init__(self, text: str) -> None:
         self._marks: dict[tuple[PathElem, ...], tuple[int, int]] = {}
         try:
-            loader = yaml.SafeLoader(text)
-            try:
-                root = loader.get_single_node()
-            finally:
-                loader.dispose()
-        except yaml.YAMLError:
+            root = _compose(text) if _depth_problem(text) is None else None
+        except (yaml.YAMLError, RecursionError):
             return
-        if root is not None:
-            for path, mark in _walk(root, ()):
-                self._marks.setdefault(path, mark)
+        stack: list[tuple[Any, tuple[PathElem, ...]]] = [(root, ())] if root is not None else []
+        while stack:
+            node, path = stack.pop()
+            self._marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                    child = (*path, key)
+                    mark = key_node.start_mark
+                    self._marks.setdefault(child, (mark.line + 1, mark.column + 1))
+                    stack.append((value_node, child))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend((item, (*path, index)) for index, item in enumerate(node.value))
 
     def find(self, path: tuple[PathElem, ...]) -> tuple[int, int]:
         """The position of `path`, or of its nearest written ancestor; (0, 0) when unknown."""
         for end in range(len(path), -1, -1):
-            mark = self._marks.get(path[:end])
+            prefix = path[:end]
+            mark = self._marks.get(prefix) or self._marks.get(tuple(_key_text(e) for e in prefix))
             if mark is not None:
                 return mark
         return (0, 0)
 
 
-_Marks = Iterator[tuple[tuple[PathElem, ...], tuple[int, int]]]
-
-
-def _walk(node: Any, path: tuple[PathElem, ...]) -> _Marks:
-    yield path, (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            child = (*path, key)
-            yield child, (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            yield from ((p, m) for p, m in _walk(value_node, child) if p != child)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _walk(item, (*path, index))
+def _key_text(elem: PathElem | Any) -> PathElem:
+    if isinstance(elem, bool):
+        return "true" if elem else "false"
+    if elem is None:
+        return "null"
+    return elem if isinstance(elem, str) else str(elem)
 
 
 def locate(text: str) -> Locator:
