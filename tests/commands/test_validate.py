@@ -7,12 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
 
+from manifest.certgen import make_pem
 from ssoform.cli import main
 
 VALID = """\
@@ -202,20 +198,10 @@ def test_resolve_secrets_never_prints_a_value(
 
 
 def _pem(days_left: int) -> str:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "soon.example")])
     now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=30))
-        .not_valid_after(now + dt.timedelta(days=days_left, hours=12))
-        .sign(key, hashes.SHA256())
+    return make_pem(
+        "soon.example", now - dt.timedelta(days=30), now + dt.timedelta(days=days_left, hours=12)
     )
-    return cert.public_bytes(Encoding.PEM).decode("ascii")
 
 
 def test_cert_warning_days(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,12 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from emulated import Harness, actions
+from manifest.certgen import make_pem
 from ssoform.emulators.descope import DescopeStore, create_app
 
 CANARY = "canary-oidc-secret-91f2"
@@ -53,20 +50,8 @@ INITECH = "acme/ds/T2initech/okta-oidc".replace("acme/", "initech/", 1)
 
 
 def _certificate(path: Path) -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "acme.okta.com")])
     start = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(start)
-        .not_valid_after(start + dt.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path.write_text(make_pem("acme.okta.com", start, start + dt.timedelta(days=365)))
 
 
 @pytest.fixture
