@@ -11,10 +11,12 @@ from starlette.applications import Starlette
 from ssoform.emulators.base import emulator_transport
 from ssoform.engine.apply import ApplyResult
 from ssoform.engine.backend import LocalStateBackend
+from ssoform.engine.drift import DriftOptions
+from ssoform.engine.drift_model import DriftReport
 from ssoform.engine.plan import Plan
 from ssoform.engine.planner import PlanOptions
 from ssoform.engine.runner import RunConfig
-from ssoform.engine.workflow import apply_plan, make_plan
+from ssoform.engine.workflow import apply_plan, make_drift, make_plan
 from ssoform.manifest.load import LoadedManifest, load_manifest
 
 
@@ -47,6 +49,11 @@ class Harness:
             self.loaded(), self.backend, self.config(), PlanOptions(**options)
         )
         return outcome.plan
+
+    async def drift(self, **options: Any) -> DriftReport:
+        return await make_drift(
+            self.loaded(), self.backend, self.config(), PlanOptions(), DriftOptions(**options)
+        )
 
     async def apply(self, plan: Plan | None = None, **options: Any) -> ApplyResult:
         plan = plan or await self.plan(**options)

@@ -28,7 +28,7 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from ssoform.commands import emulate, plan, sandbox, state, validate
+    from ssoform.commands import drift, emulate, importer, plan, sandbox, state, validate
 
     cli.add_command(validate.validate_command)
     cli.add_command(validate.schema_command)
@@ -37,6 +37,8 @@ def _register_commands() -> None:
     cli.add_command(state.state_group)
     cli.add_command(emulate.emulate_command)
     cli.add_command(sandbox.sandbox_group)
+    cli.add_command(drift.drift_command)
+    cli.add_command(importer.import_command)
 
 
 _register_commands()

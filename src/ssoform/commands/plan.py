@@ -20,6 +20,7 @@ from ssoform.commands.engine_options import (
     use_color,
 )
 from ssoform.commands.options import manifest_options, parse_vars
+from ssoform.commands.summary import step_summary_option, write_step_summary
 from ssoform.engine.apply import ApplyResult
 from ssoform.engine.plan import Plan
 from ssoform.engine.planfile import read_plan, write_plan
@@ -27,6 +28,7 @@ from ssoform.engine.planner import PlanOptions
 from ssoform.engine.workflow import apply_plan, make_plan
 from ssoform.errors import PlanError
 from ssoform.manifest.load import LoadedManifest, LoadOptions
+from ssoform.report.drift import render_markdown
 from ssoform.report.render import render
 from ssoform.sandbox.session import SandboxSession
 
@@ -84,6 +86,7 @@ def _plan(
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
 )
+@step_summary_option
 def plan_command(
     paths: tuple[Path, ...],
     var_pairs: tuple[str, ...],
@@ -96,6 +99,7 @@ def plan_command(
     as_json: bool,
     allow_delete: bool,
     detailed_exitcode: bool,
+    step_summary: bool,
 ) -> int:
     """Show what apply would change; save it with -o for a later apply."""
     cli_vars = parse_vars(var_pairs, var_files)
@@ -117,6 +121,9 @@ def plan_command(
     if out is not None:
         write_plan(out, plan)
         click.echo(f"Saved the plan to {out}. Apply it with: ssoform apply {out}", err=True)
+    if step_summary:
+        hint = f"the saved plan `{out}`" if out is not None else "`ssoform plan --json`"
+        write_step_summary(render_markdown("plan.md.j2", plan.data(), json_hint=hint))
     if detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ssoform.commands.options import manifest_options, parse_vars
+from ssoform.engine.drift_model import drift_schema
 from ssoform.engine.plan_schema import plan_schema
 from ssoform.manifest.diagnostics import Severity, format_diagnostics
 from ssoform.manifest.load import LoadOptions, load_manifest
@@ -85,10 +86,11 @@ def validate_command(
     help="Where to write the JSON Schemas.",
 )
 def schema_command(directory: Path) -> int:
-    """Write the JSON Schemas (manifest, plan) generated from the models."""
+    """Write the JSON Schemas (manifest, plan, drift report) generated from the models."""
     for name, schema in (
         ("ssoform-manifest.schema.json", manifest_schema()),
         ("plan.schema.json", plan_schema()),
+        ("drift-report.schema.json", drift_schema()),
     ):
         directory.mkdir(parents=True, exist_ok=True)
         (directory / name).write_text(json.dumps(schema, indent=2) + "\n")

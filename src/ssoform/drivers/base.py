@@ -19,7 +19,17 @@ import httpx
 from ssoform.manifest.models import Manifest, Tenant
 from ssoform.model import Desired, Live
 
-__all__ = ["BaseDirs", "Capabilities", "Driver", "DriverContext", "FieldChange", "Guidance"]
+__all__ = [
+    "SECRET_SLOT",
+    "BaseDirs",
+    "Capabilities",
+    "Driver",
+    "DriverContext",
+    "FieldChange",
+    "Guidance",
+    "Imported",
+    "LiveIssue",
+]
 
 BaseDirs = Callable[[tuple[str | int, ...]], str]
 
@@ -69,6 +79,33 @@ class Guidance:
     """Plain-words warnings to show next to the change."""
     hold_fields: frozenset[str] = field(default_factory=frozenset)
     """Fields whose change is held back (blocked) while the rest may proceed."""
+
+
+@dataclass(frozen=True)
+class LiveIssue:
+    """A health problem a driver sees in one live object (shown by `ssoform drift`)."""
+
+    kind: str
+    """A finding kind of the drift report, e.g. `verification_failed`."""
+    message: str
+
+
+SECRET_SLOT = "<secret>"  # noqa: S105 - a marker, never a value
+"""Placed by `Driver.to_manifest` where a secret belongs; import writes an `{env: ...}` there."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A live object turned back into manifest terms (for `ssoform import`)."""
+
+    connection: dict[str, Any]
+    """The connection entry, without `provider` (and without `idp`: import adds both)."""
+    domains: tuple[str, ...]
+    """The email domains it covers (they become the tenant's or the connection's domains)."""
+    idp: dict[str, Any] | None = None
+    """An `identity_providers` entry the connection needs; SECRET_SLOT marks secrets."""
+    unreadable: tuple[str, ...] = ()
+    """Paths (`connection.x`, `idp.saml.y`) holding placeholders: the API cannot read them."""
 
 
 @dataclass(frozen=True)
@@ -163,3 +200,28 @@ class Driver(ABC):
     def describe_unmanaged(self, live: Live) -> dict[str, Any]:
         """What to show of a live object no manifest entry describes."""
         return dict(live.fields)
+
+    # --- drift and import hooks ----------------------------------------------------------
+
+    def domains(self, live: Live) -> list[str]:
+        """The email domains a live object claims (default: `email_domain` and `domains`)."""
+        found: list[str] = []
+        single = live.fields.get("email_domain")
+        if isinstance(single, str) and single:
+            found.append(single)
+        many = live.fields.get("domains")
+        if isinstance(many, list):
+            found.extend(str(d) for d in many)
+        return sorted(set(found))
+
+    def issues(self, live: Live) -> list[LiveIssue]:
+        """Health problems visible in a live object (default: none)."""
+        return []
+
+    def certificates(self, live: Live) -> list[dict[str, str]]:
+        """Certificates a live object holds: `subject`, `issuer`, `not_after`, `sha256`."""
+        return []
+
+    def to_manifest(self, live: Live) -> Imported | None:
+        """The manifest connection a live object stands for (None: cannot be imported)."""
+        return None

@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ssoform.drivers.base import (
+    SECRET_SLOT,
     BaseDirs,
     Capabilities,
     FieldChange,
     Guidance,
+    Imported,
 )
 from ssoform.drivers.http import HttpDriver
 from ssoform.errors import DriverError
@@ -139,6 +141,25 @@ class CantinaDriver(HttpDriver):
                 f"Cantina's API cannot change SSO connection {live.id} of company {live.scope}. "
                 f"Ask Cantina support to make these changes ({described}), then run plan again"
             )
+        )
+
+    def to_manifest(self, live: Live) -> Imported | None:
+        fields = live.fields
+        domains = tuple(str(d) for d in fields.get("domains") or ())
+        kind = str(fields.get("provider") or "other")
+        if not domains or kind not in ("okta", "entra"):
+            return None
+        return Imported(
+            connection={"company_id": live.scope},
+            domains=domains,
+            idp={
+                "kind": kind,
+                "oidc": {
+                    "issuer": str(fields.get("provider_base_url") or ""),
+                    "client_id": str(fields.get("client_id") or ""),
+                    "client_secret": SECRET_SLOT,
+                },
+            },
         )
 
 

@@ -17,6 +17,8 @@ from ssoform.drivers.base import (
     Capabilities,
     FieldChange,
     Guidance,
+    Imported,
+    LiveIssue,
 )
 from ssoform.drivers.http import ApiCaller, HttpDriver
 from ssoform.errors import DriverError
@@ -199,6 +201,38 @@ class CloudflareDriver(HttpDriver):
         if live is not None and live.fields.get("enabled") and not wants_enabled:
             notes.append(_disable_note(domain))
         return Guidance(blocked=blocked, notes=tuple(notes), hold_fields=frozenset(hold))
+
+    # --- drift and import hooks ------------------------------------------------------------
+
+    def issues(self, live: Live) -> list[LiveIssue]:
+        status = live.fields.get("verification")
+        found: list[LiveIssue] = []
+        if status == "failed":
+            found.append(
+                LiveIssue(
+                    "verification_failed",
+                    f"DNS verification of {live.key} failed in account {live.scope}",
+                )
+            )
+        if live.fields.get("enabled") and status != VERIFIED:
+            found.append(
+                LiveIssue(
+                    "enabled_unverified",
+                    f"dashboard SSO is enabled for {live.key} in account {live.scope}, "
+                    f"but the domain is not verified ({status})",
+                )
+            )
+        return found
+
+    def to_manifest(self, live: Live) -> Imported | None:
+        return Imported(
+            connection={
+                "account_id": live.scope,
+                "enabled": bool(live.fields.get("enabled")),
+                "use_fedramp_language": bool(live.fields.get("use_fedramp_language")),
+            },
+            domains=(live.key,),
+        )
 
 
 def _disable_note(domain: str) -> str:

@@ -21,7 +21,9 @@ from ssoform.drivers.base import (
     Capabilities,
     FieldChange,
     Guidance,
+    Imported,
 )
+from ssoform.drivers.descope_manifest import DEFAULT, imported
 from ssoform.drivers.http import ApiCaller, HttpDriver
 from ssoform.errors import DriverError
 from ssoform.manifest.certificates import parse_pem
@@ -30,8 +32,6 @@ from ssoform.manifest.models import DescopeConnection, IdentityProvider, Manifes
 from ssoform.model import Desired, Live
 
 __all__ = ["DescopeDriver"]
-
-DEFAULT = "default"
 
 
 class _DescopeApi(ApiCaller):
@@ -262,6 +262,28 @@ class DescopeDriver(HttpDriver):
             )
         return Guidance()
 
+    # --- drift and import hooks ------------------------------------------------------------
+
+    def certificates(self, live: Live) -> list[dict[str, str]]:
+        pem = live.status.get("certificate_pem")
+        if not isinstance(pem, str) or not pem.strip():
+            return []
+        try:
+            info = parse_pem(pem)
+        except ValueError:
+            return []
+        return [
+            {
+                "subject": info.subject,
+                "issuer": info.issuer,
+                "not_after": info.not_after.isoformat(),
+                "sha256": info.sha256,
+            }
+        ]
+
+    def to_manifest(self, live: Live) -> Imported | None:
+        return imported(live)
+
 
 # --- canonical shapes -------------------------------------------------------------------------
 
@@ -396,4 +418,5 @@ def _live(scope: str, item: Mapping[str, Any]) -> Live:
                 "entity_id": _text(saml.get("idpEntityId")),
                 "certificate": _cert_id(_text(saml.get("idpCertificate"))),
             }
-    return Live(scope=scope, key=key, id=key, fields=fields, status={"auth_type": auth_type})
+    status = {"auth_type": auth_type, "certificate_pem": _text(saml.get("idpCertificate"))}
+    return Live(scope=scope, key=key, id=key, fields=fields, status=status)

@@ -13,14 +13,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ssoform.drivers.base import (
+    SECRET_SLOT,
     BaseDirs,
     Capabilities,
     FieldChange,
     Guidance,
+    Imported,
 )
 from ssoform.drivers.http import HttpDriver
 from ssoform.errors import DriverError, SsoformError
-from ssoform.manifest.models import Manifest, PandaStackConnection, Tenant
+from ssoform.manifest.models import Manifest, PandaStackConnection, Tenant, is_secret_setting
 from ssoform.manifest.secrets import SecretRef
 from ssoform.model import Desired, Live
 
@@ -153,6 +155,21 @@ class PandaStackDriver(HttpDriver):
         return Guidance(
             notes=("experimental: PandaStack's SSO payloads are undocumented; check the result",)
         )
+
+    def to_manifest(self, live: Live) -> Imported | None:
+        settings: dict[str, Any] = {}
+        for path, value in sorted(live.fields.items()):
+            key = path.removeprefix(PREFIX)
+            if key in _SERVER_KEYS:
+                continue
+            settings[key] = SECRET_SLOT if is_secret_setting(key) else value
+        connection: dict[str, Any] = {"name": live.key, "settings": settings}
+        if live.scope != str(getattr(self.ctx.config, "organization_id", "")):
+            connection["organization_id"] = live.scope
+        return Imported(connection=connection, domains=())
+
+
+_SERVER_KEYS = frozenset({"organization_id", "created_at", "updated_at"})
 
 
 def _document(desired: Desired, secrets: Mapping[str, str]) -> dict[str, Any]:

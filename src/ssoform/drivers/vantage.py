@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ssoform.drivers.base import BaseDirs, Capabilities, FieldChange
+from ssoform.drivers.base import BaseDirs, Capabilities, FieldChange, Imported
 from ssoform.drivers.http import ApiCaller, HttpDriver
 from ssoform.errors import DriverError
 from ssoform.manifest.checks import connection_domains
@@ -23,6 +23,7 @@ from ssoform.model import Desired, Live
 __all__ = ["VantageDriver"]
 
 KEY = "sso"
+PLACEHOLDER_METADATA_URL = "https://replace-me.invalid/saml/metadata"
 PAGE = 1000
 
 
@@ -174,4 +175,16 @@ class VantageDriver(HttpDriver):
             f"/managed_accounts/{live.scope}/sso_connection",
             call=f"delete SSO of {live.scope}",
             allow=(404,),
+        )
+
+    def to_manifest(self, live: Live) -> Imported | None:
+        """The account's email domain is all Vantage shows; the SSO connection is write-only."""
+        domain = live.fields.get("email_domain")
+        if not isinstance(domain, str) or not domain:
+            return None
+        return Imported(
+            connection={"managed_account": live.scope},
+            domains=(domain,),
+            idp={"kind": "other", "saml": {"metadata_url": PLACEHOLDER_METADATA_URL}},
+            unreadable=("idp.saml.metadata_url", "connection.domains"),
         )

@@ -121,6 +121,11 @@ class Planner:
         return {n: i for n, i in inputs.items() if i.desired or i.owned}
 
     async def plan(self) -> Plan:
+        plan, _ = await self.plan_with_live()
+        return plan
+
+    async def plan_with_live(self) -> tuple[Plan, dict[str, dict[str, list[Live]]]]:
+        """The plan and the live objects it was made from (by instance, then scope)."""
         inputs = self.inputs()
         live = await self.read_live(inputs)
         changes: list[ResourceChange] = []
@@ -146,7 +151,7 @@ class Planner:
             if d.address in changing
             for f, ref in sorted(d.secrets.items())
         )
-        return Plan(
+        plan = Plan(
             manifest_digest=self.digest,
             state_lineage=self.state.lineage,
             state_serial=self.state.serial,
@@ -160,6 +165,7 @@ class Planner:
             ssoform_version=__version__,
             warnings=(self.options.partial_reason,) if self.options.partial_reason else (),
         )
+        return plan, live
 
     # --- one provider instance -------------------------------------------------------------
 

@@ -10,15 +10,18 @@ from typing import Any
 
 from ssoform.engine.apply import Applier, ApplyResult, check_fresh
 from ssoform.engine.backend import StateBackend
+from ssoform.engine.drift import DriftOptions, build_report
+from ssoform.engine.drift_model import DriftReport
 from ssoform.engine.limits import BudgetStats
 from ssoform.engine.plan import Plan
 from ssoform.engine.planner import Planner, PlanOptions
 from ssoform.engine.runner import RunConfig, expand_desired, open_drivers
 from ssoform.engine.state import State
 from ssoform.errors import PlanError
+from ssoform.manifest.diagnostics import path_to_str
 from ssoform.manifest.load import LoadedManifest
 
-__all__ = ["PlanOutcome", "apply_plan", "load_state", "make_plan"]
+__all__ = ["PlanOutcome", "apply_plan", "load_state", "make_drift", "make_plan"]
 
 
 @dataclass
@@ -66,6 +69,32 @@ async def make_plan(
         plan = await planner.plan()
         stats = {n: b.stats for n, b in drivers.budgets.items()}
     return PlanOutcome(plan.with_paths(manifest_paths, sandbox=config.sandbox is not None), stats)
+
+
+async def make_drift(
+    loaded: LoadedManifest,
+    backend: StateBackend,
+    config: RunConfig,
+    options: PlanOptions,
+    drift: DriftOptions,
+    manifest_paths: Sequence[str] = (),
+) -> DriftReport:
+    """Read everything in scope and report drift; reads state, never writes it."""
+    _check_loaded(loaded)
+    assert loaded.manifest is not None
+    state = load_state(backend, create=False)
+    desired = expand_desired(loaded, config)
+    options = dataclasses.replace(options, allow_delete=False)
+    if config.sandbox is not None:
+        options = dataclasses.replace(options, placeholder_secrets=True)
+    async with open_drivers(loaded, config) as drivers:
+        planner = Planner(
+            loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
+        )
+        plan, live = await planner.plan_with_live()
+        plan = plan.with_paths(manifest_paths, sandbox=config.sandbox is not None)
+        certificates = {path_to_str(p): c for p, c in loaded.certificates.items()}
+        return build_report(plan, live, drivers.drivers, certificates, drift)
 
 
 async def apply_plan(

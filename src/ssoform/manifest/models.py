@@ -40,6 +40,7 @@ __all__ = [
     "VantageConnection",
     "VantageProvider",
     "connection_type",
+    "is_secret_setting",
 ]
 
 
@@ -232,7 +233,7 @@ class PandaStackConnection(_ConnectionBase):
     @model_validator(mode="after")
     def _secret_keys_are_references(self) -> PandaStackConnection:
         for key, value in self.settings.items():
-            if _SECRET_KEY.search(key) and not _is_reference(value):
+            if is_secret_setting(key) and not _is_reference(value):
                 raise ValueError(
                     f"settings.{key} looks like a secret: give it as {{env: NAME}} or "
                     "{file: path}, never a literal value"
@@ -241,6 +242,11 @@ class PandaStackConnection(_ConnectionBase):
 
 
 _SECRET_KEY = re.compile(r"secret|password|token|private|api_?key", re.IGNORECASE)
+
+
+def is_secret_setting(key: str) -> bool:
+    """Whether a PandaStack settings key names a secret (it must be given by reference)."""
+    return _SECRET_KEY.search(key) is not None
 
 
 def _is_reference(value: Any) -> bool:

@@ -46,7 +46,7 @@ _SYMBOLS = {
 def _environment(color: bool) -> Environment:
     env = Environment(
         loader=PackageLoader("ssoform", "report/templates"),
-        autoescape=select_autoescape(["html", "xml"]),
+        autoescape=select_autoescape(["html", "xml", "html.j2", "xml.j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -60,7 +60,16 @@ def _environment(color: bool) -> Environment:
     env.filters["style"] = style
     env.filters["symbol"] = lambda action: _SYMBOLS.get(str(action), "?")
     env.filters["value"] = _value
+    env.filters["md"] = _markdown_text
     return env
+
+
+def _markdown_text(value: Any) -> str:
+    """Text safe inside a Markdown table cell: no raw HTML, pipes or line breaks."""
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'")):
+        text = text.replace(raw, safe)
+    return text
 
 
 def _value(value: Any) -> str:

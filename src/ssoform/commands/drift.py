@@ -1,0 +1,113 @@
+"""`ssoform drift`: what differs between the manifest, state and the live providers."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from ssoform.commands.engine_options import (
+    backend_for,
+    load_valid,
+    run_config,
+    sandbox_for,
+    sandbox_option,
+    state_option,
+    target_option,
+    use_color,
+)
+from ssoform.commands.options import manifest_options, parse_vars
+from ssoform.commands.summary import step_summary_option, write_step_summary
+from ssoform.engine.backend import write_private
+from ssoform.engine.drift import DEFAULT_FAIL_ON, DriftOptions, parse_fail_on
+from ssoform.engine.planner import PlanOptions
+from ssoform.engine.workflow import make_drift
+from ssoform.manifest.load import LoadOptions
+from ssoform.report.drift import FORMATS, render_drift
+
+__all__ = ["EXIT_DRIFT", "drift_command"]
+
+EXIT_DRIFT = 2
+
+
+def _fail_on(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
+    try:
+        return parse_fail_on(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command("drift")
+@manifest_options
+@state_option
+@sandbox_option
+@target_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.option(
+    "--fail-on",
+    default=",".join(DEFAULT_FAIL_ON),
+    show_default=True,
+    callback=_fail_on,
+    help="Classes and findings that exit 2 (comma-separated; 'all' or 'none').",
+)
+@click.option(
+    "--cert-warning-days",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="Report certificates expiring within this many days.",
+)
+@step_summary_option
+def drift_command(
+    paths: tuple[Path, ...],
+    var_pairs: tuple[str, ...],
+    var_files: tuple[Path, ...],
+    allow_outside_files: bool,
+    state_path: Path | None,
+    sandbox: bool,
+    targets: tuple[str, ...],
+    fmt: str,
+    out: Path | None,
+    fail_on: tuple[str, ...],
+    cert_warning_days: int,
+    step_summary: bool,
+) -> int:
+    """Report drift: exit 0 in sync, 2 on drift or a failing finding, 1 on error."""
+    options = LoadOptions(
+        cli_vars=parse_vars(var_pairs, var_files),
+        allow_outside_files=allow_outside_files,
+        cert_warning_days=cert_warning_days,
+    )
+    loaded = load_valid(list(paths), options)
+    session = sandbox_for(loaded, sandbox)
+    try:
+        report = asyncio.run(
+            make_drift(
+                loaded,
+                backend_for(state_path, sandbox=session is not None),
+                run_config(allow_outside_files=allow_outside_files, sandbox=session),
+                PlanOptions(targets=targets, allow_outside_files=allow_outside_files),
+                DriftOptions(fail_on=fail_on, cert_warning_days=cert_warning_days),
+                manifest_paths=[str(p) for p in paths],
+            )
+        )
+    finally:
+        if session is not None:
+            session.save()
+    data = report.data()
+    hint = (
+        f"the JSON report `{out}`"
+        if out is not None and fmt == "json"
+        else "the JSON report (`ssoform drift --format json`)"
+    )
+    text = render_drift(data, fmt, color=out is None and use_color(), json_hint=hint)
+    if out is not None:
+        write_private(out, text)
+        click.echo(f"Wrote the {fmt} drift report to {out}.", err=True)
+    else:
+        click.echo(text, nl=False)
+    if step_summary:
+        write_step_summary(render_drift(data, "markdown", json_hint=hint))
+    return EXIT_DRIFT if report.summary.failing else 0
