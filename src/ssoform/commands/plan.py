@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -24,9 +25,11 @@ from ssoform.engine.apply import ApplyResult
 from ssoform.engine.plan import Plan
 from ssoform.engine.planfile import read_plan, write_plan
 from ssoform.engine.planner import PlanOptions
-from ssoform.engine.workflow import apply_plan, make_plan
+from ssoform.engine.runner import RunConfig
+from ssoform.engine.workflow import PlanOutcome, apply_plan, make_plan
 from ssoform.errors import PlanError
 from ssoform.manifest.load import LoadedManifest, LoadOptions
+from ssoform.model import Live
 from ssoform.report.render import render
 from ssoform.sandbox.session import SandboxSession
 
@@ -53,14 +56,14 @@ def _plan(
     state_path: Path | None,
     sandbox: SandboxSession | None,
     options: PlanOptions,
-    allow_outside_files: bool,
-) -> Plan:
+    config: RunConfig,
+) -> PlanOutcome:
     try:
         outcome = asyncio.run(
             make_plan(
                 loaded,
                 backend_for(state_path, sandbox=sandbox is not None),
-                run_config(allow_outside_files=allow_outside_files, sandbox=sandbox),
+                config,
                 options,
                 manifest_paths=[str(p) for p in paths],
             )
@@ -68,7 +71,7 @@ def _plan(
     finally:
         if sandbox is not None:
             sandbox.save()
-    return outcome.plan
+    return outcome
 
 
 @click.command("plan")
@@ -108,8 +111,8 @@ def plan_command(
         state_path,
         session,
         _plan_options(targets, allow_delete, allow_outside_files),
-        allow_outside_files,
-    )
+        run_config(allow_outside_files=allow_outside_files, sandbox=session),
+    ).plan
     if as_json:
         click.echo(json.dumps(plan.data(), indent=2, sort_keys=True))
     else:
@@ -158,17 +161,21 @@ def apply_command(
             raise PlanError(f"{args[0]}: the plan does not say which manifest it was made from")
         loaded = load_valid(manifests, options)
         session = sandbox_for(loaded, sandbox or bool(data.get("sandbox")))
-        return _apply(data, loaded, state_path, session, allow_outside_files, force)
+        config = run_config(allow_outside_files=allow_outside_files, sandbox=session)
+        return _apply(data, loaded, state_path, session, config, force)
     loaded = load_valid(list(args), options)
     session = sandbox_for(loaded, sandbox)
-    plan = _plan(
+    # One run: the apply shares the plan's budgets (a window the plan filled stays filled).
+    config = run_config(allow_outside_files=allow_outside_files, sandbox=session)
+    outcome = _plan(
         loaded,
         args,
         state_path,
         session,
         _plan_options(targets, allow_delete, allow_outside_files),
-        allow_outside_files,
+        config,
     )
+    plan = outcome.plan
     _show(plan)
     if not plan.has_changes:
         return 0
@@ -181,7 +188,10 @@ def apply_command(
         if not click.confirm("Apply these changes?", default=False):
             click.echo("Nothing applied.", err=True)
             return 1
-    return _apply(plan.data(), loaded, state_path, session, allow_outside_files, force)
+    # Applied at once after planning: reuse what the plan read. After a confirmation, which
+    # may come minutes later, every scope the plan changes is read again and checked.
+    live = outcome.live if auto_approve else None
+    return _apply(plan.data(), loaded, state_path, session, config, force, live)
 
 
 def _apply(
@@ -189,13 +199,13 @@ def _apply(
     loaded: LoadedManifest,
     state_path: Path | None,
     sandbox: SandboxSession | None,
-    allow_outside_files: bool,
+    config: RunConfig,
     force: bool,
+    live: Mapping[tuple[str, str, str], Live] | None = None,
 ) -> int:
     backend = backend_for(state_path, sandbox=sandbox is not None)
-    config = run_config(allow_outside_files=allow_outside_files, sandbox=sandbox)
     try:
-        result = asyncio.run(apply_plan(data, loaded, backend, config, force=force))
+        result = asyncio.run(apply_plan(data, loaded, backend, config, force=force, live=live))
     finally:
         if sandbox is not None:
             sandbox.save()

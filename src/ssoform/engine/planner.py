@@ -82,6 +82,8 @@ class Planner:
         self.options = options
         self._key = state_key(state)
         self._secret_values: dict[tuple[str, str], str] = {}
+        self.live: dict[tuple[str, str, str], Live] = {}
+        """Every live object the last `plan()` read, by (provider instance, scope, key)."""
 
     def secret_value(self, desired: Desired, name: str) -> str:
         """The resolved value of one of `desired`'s secrets (resolved once, kept in memory)."""
@@ -123,6 +125,12 @@ class Planner:
     async def plan(self) -> Plan:
         inputs = self.inputs()
         live = await self.read_live(inputs)
+        self.live = {
+            (name, obj.scope, obj.key): obj
+            for name, scopes in live.items()
+            for objs in scopes.values()
+            for obj in objs
+        }
         changes: list[ResourceChange] = []
         unmanaged: list[Unmanaged] = []
         unsafe: list[str] = []

@@ -12,7 +12,7 @@ import httpx
 
 from ssoform.drivers.base import Driver, DriverContext
 from ssoform.drivers.registry import driver_class
-from ssoform.engine.limits import Budget
+from ssoform.engine.limits import Budget, SpentLogs
 from ssoform.engine.transport import BudgetedTransport
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
@@ -35,6 +35,8 @@ class RunConfig:
     allow_outside_files: bool = False
     sandbox: SandboxRouter | None = None
     """Routes some provider instances to in-process emulators (ssoform's embedded default)."""
+    spent: SpentLogs = field(default_factory=SpentLogs)
+    """Each budget's recent requests, shared by the plan and apply of one run."""
 
 
 class SandboxRouter(Protocol):
@@ -98,11 +100,16 @@ async def open_drivers(
                 }
             caps = cls.capabilities
             limit = instance.rate_limit
+            requests = limit.requests if limit else caps.rate_limit[0]
+            per_seconds = limit.per_seconds if limit else caps.rate_limit[1]
+            default_url = str(getattr(cls, "default_base_url", ""))
+            base_url = default_url if sandboxed else str(instance.base_url or default_url)
             budget = Budget(
                 name,
-                limit.requests if limit else caps.rate_limit[0],
-                limit.per_seconds if limit else caps.rate_limit[1],
+                requests,
+                per_seconds,
                 instance.max_concurrency or caps.max_concurrency,
+                log=config.spent.get(f"{name} {base_url}", requests, per_seconds),
             )
             inner: httpx.AsyncBaseTransport
             if sandboxed:
@@ -119,8 +126,6 @@ async def open_drivers(
                 follow_redirects=False,
             )
             await stack.enter_async_context(client)
-            default_url = str(getattr(cls, "default_base_url", ""))
-            base_url = default_url if sandboxed else str(instance.base_url or default_url)
             ctx = DriverContext(name, instance, client, credentials, base_url)
             drivers[name] = cls(ctx)
             budgets[name] = budget
