@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from ssoform.commands.engine_options import (
     use_color,
 )
 from ssoform.commands.options import manifest_options, parse_vars
+from ssoform.commands.progress import new_progress, show_progress
 from ssoform.engine.apply import ApplyResult
 from ssoform.engine.plan import Plan
 from ssoform.engine.planfile import read_plan, write_plan
@@ -28,6 +30,7 @@ from ssoform.engine.planner import PlanOptions
 from ssoform.engine.runner import RunConfig
 from ssoform.engine.workflow import PlanOutcome, apply_plan, make_plan
 from ssoform.errors import PlanError
+from ssoform.manifest.changes import changed_scope
 from ssoform.manifest.load import LoadedManifest, LoadOptions
 from ssoform.model import Live
 from ssoform.report.render import render
@@ -59,15 +62,16 @@ def _plan(
     config: RunConfig,
 ) -> PlanOutcome:
     try:
-        outcome = asyncio.run(
-            make_plan(
-                loaded,
-                backend_for(state_path, sandbox=sandbox is not None),
-                config,
-                options,
-                manifest_paths=[str(p) for p in paths],
+        with show_progress(config.progress):
+            outcome = asyncio.run(
+                make_plan(
+                    loaded,
+                    backend_for(state_path, sandbox=sandbox is not None),
+                    config,
+                    options,
+                    manifest_paths=[str(p) for p in paths],
+                )
             )
-        )
     finally:
         if sandbox is not None:
             sandbox.save()
@@ -82,6 +86,12 @@ def _plan(
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--allow-delete", is_flag=True, help="Plan deletes of resources no longer declared.")
+@click.option(
+    "--changed-since",
+    metavar="GIT_REF",
+    help="Plan only the tenants whose manifest files changed since GIT_REF (and what those "
+    "changes touch: a shared identity provider or provider instance). For pull requests.",
+)
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -98,20 +108,35 @@ def plan_command(
     out: Path | None,
     as_json: bool,
     allow_delete: bool,
+    changed_since: str | None,
     detailed_exitcode: bool,
 ) -> int:
     """Show what apply would change; save it with -o for a later apply."""
     cli_vars = parse_vars(var_pairs, var_files)
     options = LoadOptions(cli_vars=cli_vars, allow_outside_files=allow_outside_files)
     loaded = load_valid(list(paths), options)
+    plan_options = _plan_options(targets, allow_delete, allow_outside_files)
+    if changed_since is not None:
+        if targets:
+            raise click.UsageError("--changed-since and --target cannot be combined")
+        scope = changed_scope(loaded, list(paths), changed_since)
+        if scope is None:
+            click.echo(
+                f"Changes since {changed_since} can touch every tenant (shared vars, or a "
+                "file the manifests reference): planning everything.",
+                err=True,
+            )
+        plan_options = dataclasses.replace(plan_options, only=scope)
     session = sandbox_for(loaded, sandbox)
     plan = _plan(
         loaded,
         paths,
         state_path,
         session,
-        _plan_options(targets, allow_delete, allow_outside_files),
-        run_config(allow_outside_files=allow_outside_files, sandbox=session),
+        plan_options,
+        run_config(
+            allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
+        ),
     ).plan
     if as_json:
         click.echo(json.dumps(plan.data(), indent=2, sort_keys=True))
@@ -161,12 +186,16 @@ def apply_command(
             raise PlanError(f"{args[0]}: the plan does not say which manifest it was made from")
         loaded = load_valid(manifests, options)
         session = sandbox_for(loaded, sandbox or bool(data.get("sandbox")))
-        config = run_config(allow_outside_files=allow_outside_files, sandbox=session)
+        config = run_config(
+            allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
+        )
         return _apply(data, loaded, state_path, session, config, force)
     loaded = load_valid(list(args), options)
     session = sandbox_for(loaded, sandbox)
     # One run: the apply shares the plan's budgets (a window the plan filled stays filled).
-    config = run_config(allow_outside_files=allow_outside_files, sandbox=session)
+    config = run_config(
+        allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
+    )
     outcome = _plan(
         loaded,
         args,
@@ -205,7 +234,8 @@ def _apply(
 ) -> int:
     backend = backend_for(state_path, sandbox=sandbox is not None)
     try:
-        result = asyncio.run(apply_plan(data, loaded, backend, config, force=force, live=live))
+        with show_progress(config.progress):
+            result = asyncio.run(apply_plan(data, loaded, backend, config, force=force, live=live))
     finally:
         if sandbox is not None:
             sandbox.save()

@@ -134,6 +134,20 @@ class Applier:
                 f"live objects changed since the plan was made: {shown}; plan again"
             )
 
+    def minimal_calls(self, live: Mapping[tuple[str, str, str], Live] | None) -> dict[str, int]:
+        """The fewest requests this apply takes per provider instance: one per change, plus the
+        re-read of the scopes it changes unless `live` objects are reused."""
+        calls: dict[str, int] = {}
+        scopes: dict[str, set[str]] = {}
+        for change in self._changes():
+            name = change["provider"]
+            calls[name] = calls.get(name, 0) + 1
+            scopes.setdefault(name, set()).add(change["scope"])
+        if live is None:
+            for name, wanted in scopes.items():
+                calls[name] += self.drivers[name].read_calls(len(wanted))
+        return calls
+
     def use_live(self, live: Mapping[tuple[str, str, str], Live]) -> None:
         """Use live objects read moments ago by the plan made in this same run (no re-read).
 

@@ -2,10 +2,12 @@
 its scopes, adjusted from the rate-limit headers the API returns.
 
 The bucket holds `limit` tokens. A request spends one, and that token comes back one window
-(plus a little slack for network jitter) after it was spent. So no more than `limit` requests
-are ever sent in any window, whichever way the provider anchors its windows, while a long run
-keeps the provider's budget fully busy (a bucket that refills continuously at `limit / window`
-could send up to twice the limit in one window, or must give up part of the budget to avoid it).
+(plus a little slack) after its answer arrived. The provider counted the request somewhere
+between our sending it and its answer, so no more than `limit` requests ever reach it in any
+window, whichever way it anchors its windows and however the network jitters, while a long run
+keeps the provider's budget busy but for one round trip per window (a bucket that refills
+continuously at `limit / window` could send up to twice the limit in one window, or must give up
+a tenth of the budget or more to avoid it).
 It never sleeps when it has tokens. A 429, or an answer saying the window is spent, pauses it.
 """
 
@@ -25,9 +27,9 @@ MAX_TRACKED_TOKENS = 100_000
 
 
 def slack_for(window: float) -> float:
-    """Extra seconds before a spent token comes back: covers the jitter between our clock and the
-    moment the provider counts the request (2% of the window plus 10 ms, at most one second)."""
-    return min(1.0, 0.02 * window + 0.01)
+    """Extra seconds before a spent token comes back, for clock granularity (0.5% of the window
+    plus 2 ms, at most one second)."""
+    return min(1.0, 0.005 * window + 0.002)
 
 
 @dataclass
@@ -69,6 +71,7 @@ class TokenBucket:
         self._clock = clock
         self._log = log if log is not None else SpentLog()
         self._spent = self._log.spent
+        self._in_flight = 0
         self._lock = asyncio.Lock()
         self.waiting = 0
         """How many requests are waiting on this bucket right now (for progress displays)."""
@@ -80,7 +83,17 @@ class TokenBucket:
 
     def available(self) -> int:
         self._return_tokens(self._clock())
-        return self.capacity - len(self._spent)
+        return self.capacity - len(self._spent) - self._in_flight
+
+    def release(self) -> None:
+        """The answer to a request that took a token has arrived (or it failed): its token comes
+        back one window from now."""
+        self._in_flight = max(0, self._in_flight - 1)
+        back = self._clock() + self.window + self.slack
+        if not self._spent or self._spent[-1] <= back:
+            self._spent.append(back)
+        else:
+            bisect.insort(self._spent, back)
 
     def _return_tokens(self, now: float) -> None:
         spent = self._spent
@@ -103,7 +116,8 @@ class TokenBucket:
                 bisect.insort(self._spent, back)
 
     async def acquire(self) -> float:
-        """Take one token, waiting as long as needed; returns the seconds waited."""
+        """Take one token, waiting as long as needed; returns the seconds waited. Call
+        `release()` once the request is answered or has failed."""
         waited = 0.0
         self.waiting += 1
         try:
@@ -114,10 +128,11 @@ class TokenBucket:
                         delay = self._log.paused_until - now
                     else:
                         self._return_tokens(now)
-                        if len(self._spent) < self.capacity:
-                            self._spent.append(now + self.window + self.slack)
+                        if len(self._spent) + self._in_flight < self.capacity:
+                            self._in_flight += 1
                             return waited
-                        delay = self._spent[0] - now
+                        # All in flight: the first answer releases one (polled every 5 ms).
+                        delay = self._spent[0] - now if self._spent else 0.005
                     delay = max(delay, 0.001)
                     waited += delay
                     await asyncio.sleep(delay)

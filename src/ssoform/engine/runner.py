@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import certifi
 import httpx
 
 from ssoform.drivers.base import Driver, DriverContext
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.limits import Budget, SpentLogs
+from ssoform.engine.progress import Progress
 from ssoform.engine.transport import BudgetedTransport
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
@@ -35,6 +39,8 @@ class RunConfig:
     allow_outside_files: bool = False
     sandbox: SandboxRouter | None = None
     """Routes some provider instances to in-process emulators (ssoform's embedded default)."""
+    progress: Progress | None = None
+    """Counts reads and changes per provider instance, for a display (the CLI's, on a tty)."""
     spent: SpentLogs = field(default_factory=SpentLogs)
     """Each budget's recent requests, shared by the plan and apply of one run."""
 
@@ -51,6 +57,13 @@ class SandboxRouter(Protocol):
 class DriverSet:
     drivers: dict[str, Driver]
     budgets: dict[str, Budget]
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One certificate-verifying TLS context for every provider instance (loading the CA bundle
+    takes tens of milliseconds, once per transport otherwise)."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _class_for(config: RunConfig, type_name: str) -> type[Driver]:
@@ -118,7 +131,7 @@ async def open_drivers(
             elif config.transport_factory is not None:
                 inner = config.transport_factory(name, instance.type, instance)
             else:
-                inner = httpx.AsyncHTTPTransport(verify=True, retries=0)
+                inner = httpx.AsyncHTTPTransport(verify=_tls_context(), retries=0)
             client = httpx.AsyncClient(
                 transport=BudgetedTransport(inner, budget, backoff=config.backoff),
                 headers=cls.auth_headers(instance, credentials),

@@ -104,10 +104,13 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
         budget = self.budget
         async with budget.concurrency:
             budget.stats.waited_seconds += await budget.bucket.acquire()
-            budget.stats.requests += 1
-            log.debug("%s %s", request.method, request.url.copy_with(query=None))
-            response = await self._inner.handle_async_request(request)
-            body = await _read_capped(response)
+            try:
+                budget.stats.requests += 1
+                log.debug("%s %s", request.method, request.url.copy_with(query=None))
+                response = await self._inner.handle_async_request(request)
+                body = await _read_capped(response)
+            finally:
+                budget.bucket.release()
         response = httpx.Response(
             status_code=response.status_code,
             headers=response.headers,

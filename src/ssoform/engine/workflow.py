@@ -66,6 +66,10 @@ async def make_plan(
         planner = Planner(
             loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
         )
+        progress = config.progress
+        if progress is not None:
+            budgets = drivers.budgets
+            planner.on_read = lambda totals: progress.begin("reading", budgets, totals)
         plan = await planner.plan()
         stats = {n: b.stats for n, b in drivers.budgets.items()}
     return PlanOutcome(
@@ -112,6 +116,8 @@ async def apply_plan(
                 backend,
             )
             applier.check_secrets()
+            if config.progress is not None:
+                config.progress.begin("applying", drivers.budgets, applier.minimal_calls(live))
             if live is None:
                 await applier.check_live()
             else:
