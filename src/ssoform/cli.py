@@ -6,6 +6,7 @@ Ctrl-C exits 130, and anything else is a bug, reported in one line with exit 3 a
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -21,27 +22,39 @@ EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("ssoform.commands.validate", "validate_command"),
+    "schema": ("ssoform.commands.validate", "schema_command"),
+    "plan": ("ssoform.commands.plan", "plan_command"),
+    "apply": ("ssoform.commands.plan", "apply_command"),
+    "state": ("ssoform.commands.state", "state_group"),
+    "emulate": ("ssoform.commands.emulate", "emulate_command"),
+    "sandbox": ("ssoform.commands.sandbox", "sandbox_group"),
+    "drift": ("ssoform.commands.drift", "drift_command"),
+    "import": ("ssoform.commands.importer", "import_command"),
+}
+"""Subcommand -> (module, attribute). Imported on use: `validate` of a large fleet should not
+pay for importing the emulators' web framework (about a second)."""
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*_COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in _COMMANDS:
+            module, attr = _COMMANDS[cmd_name]
+            found = getattr(importlib.import_module(module), attr)
+            assert isinstance(found, click.Command)
+            self.add_command(found, cmd_name)
+        return found
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ssoform")
 def cli() -> None:
     """Declarative SSO-as-code: validate, plan, apply and report drift."""
-
-
-def _register_commands() -> None:
-    from ssoform.commands import drift, emulate, importer, plan, sandbox, state, validate
-
-    cli.add_command(validate.validate_command)
-    cli.add_command(validate.schema_command)
-    cli.add_command(plan.plan_command)
-    cli.add_command(plan.apply_command)
-    cli.add_command(state.state_group)
-    cli.add_command(emulate.emulate_command)
-    cli.add_command(sandbox.sandbox_group)
-    cli.add_command(drift.drift_command)
-    cli.add_command(importer.import_command)
-
-
-_register_commands()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from pathlib import Path
 
 from fakes import CLOUD
-from workspace import CANARY, CF_ACCOUNT, Workspace
+from workspace import BASE_MANIFEST, CANARY, CF_ACCOUNT, Workspace
 
 
 def test_apply_then_plan_shows_no_changes(ws: Workspace) -> None:
@@ -242,3 +245,26 @@ def test_canary_secret_never_appears_anywhere(ws: Workspace) -> None:
         assert CANARY not in text
     assert oct(ws.state.stat().st_mode & 0o777) == "0o600"
     assert oct(plan.stat().st_mode & 0o777) == "0o600"
+
+
+def _git(root: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
+
+
+def test_changed_since_plans_only_changed_tenants(ws: Workspace) -> None:
+    _git(ws.root, "init", "-q", "-b", "main")
+    _git(ws.root, "add", "manifest.yaml")
+    _git(ws.root, "commit", "-q", "-m", "base")
+    code, out, _ = ws.plan("--changed-since", "HEAD")
+    assert code == 0
+    assert "Partial plan: only part of the manifest (changed since HEAD: nothing changed)." in out
+    assert "acme/" not in out
+    ws.write(BASE_MANIFEST.replace("enabled: true", "enabled: false"))
+    _, out, _ = ws.plan("--changed-since", "HEAD")
+    assert "(changed since HEAD: tenant(s) acme)" in out
+    assert "acme/cf/" in out
+    code, _, err = ws.plan("--changed-since", "HEAD", "--target", "acme/*")
+    assert code == 2
+    assert "--changed-since and --target cannot be combined" in err

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import click
 from starlette.applications import Starlette
@@ -29,6 +31,25 @@ PROJECT_ID = "P2emulator"
 )
 @click.option("--latency", type=click.FloatRange(0, 10), default=0.0, help="Seconds per answer.")
 @click.option(
+    "--rate-limit",
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    help="Requests each emulator allows per window [default: the provider's documented limit].",
+)
+@click.option(
+    "--rate-window",
+    type=click.FloatRange(0.01, 86_400),
+    default=None,
+    help="Seconds of the rate window (with --rate-limit) [default: the provider's].",
+)
+@click.option(
+    "--store",
+    "store_files",
+    multiple=True,
+    metavar="TYPE=FILE",
+    help="Load an emulator's data from a JSON file (as GET /_emulator/state returns it).",
+)
+@click.option(
     "--seed",
     "seed_paths",
     multiple=True,
@@ -36,7 +57,14 @@ PROJECT_ID = "P2emulator"
     help="Seed the emulators with the sandbox estate for this manifest.",
 )
 def emulate_command(
-    host: str, port: int, only: tuple[str, ...], latency: float, seed_paths: tuple[Path, ...]
+    host: str,
+    port: int,
+    only: tuple[str, ...],
+    latency: float,
+    rate_limit: int | None,
+    rate_window: float | None,
+    store_files: tuple[str, ...],
+    seed_paths: tuple[Path, ...],
 ) -> int:
     """Serve the provider emulators on loopback ports until interrupted."""
     if not is_loopback_host(host):
@@ -45,15 +73,22 @@ def emulate_command(
     unknown = set(only) - {k.type_name for k in kinds}
     if unknown:
         raise SsoformError(f"no emulator for {', '.join(sorted(unknown))}")
+    if rate_window is not None and rate_limit is None:
+        raise SsoformError("--rate-window needs --rate-limit")
+    stores = _store_files(store_files, {k.type_name for k in kinds})
+    limits: dict[str, object] = {}
+    if rate_limit is not None:
+        limits["rate_limit"] = rate_limit
+        limits["rate_window"] = rate_window if rate_window is not None else 60.0
     apps = []
     manifest = _seed_manifest(seed_paths)
     for offset, kind in enumerate(kinds):
-        store = kind.new_store(None)
+        store = kind.new_store(stores.get(kind.type_name))
         if manifest is not None:
             for name, instance in manifest.providers.items():
                 if instance.type == kind.type_name:
                     kind.seed(store, manifest, name)
-        app = kind.app(store, SimpleNamespace(project_id=PROJECT_ID))
+        app = kind.app(store, SimpleNamespace(project_id=PROJECT_ID), **limits)
         app.state.emulator.served = True
         app.state.emulator.configure(FaultConfig(latency=latency))
         apps.append((kind, app, port + offset))
@@ -61,6 +96,26 @@ def emulate_command(
     click.echo("Serving; press Ctrl-C to stop.", err=True)
     asyncio.run(_serve(host, apps))
     return 0
+
+
+def _store_files(specs: tuple[str, ...], served: set[str]) -> dict[str, dict[str, Any]]:
+    stores: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        type_name, sep, file = spec.partition("=")
+        if not sep or not file:
+            raise SsoformError(f"--store {spec}: expected TYPE=FILE")
+        if type_name not in served:
+            raise SsoformError(f"--store {spec}: {type_name} is not served")
+        try:
+            data = json.loads(Path(file).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SsoformError(f"--store {spec}: cannot read {file}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise SsoformError(f"--store {spec}: {file} is not JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise SsoformError(f"--store {spec}: {file} does not hold a JSON object")
+        stores[type_name] = data
+    return stores
 
 
 def _seed_manifest(paths: tuple[Path, ...]) -> Manifest | None:

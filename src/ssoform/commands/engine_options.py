@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from ssoform.engine.backend import LocalStateBackend
+from ssoform.engine.progress import Progress
 from ssoform.engine.runner import RunConfig
 from ssoform.errors import ManifestError
 from ssoform.manifest.diagnostics import Severity
@@ -97,8 +98,13 @@ def load_valid(paths: list[Path], options: LoadOptions) -> LoadedManifest:
     return loaded
 
 
-def run_config(*, allow_outside_files: bool, sandbox: SandboxSession | None = None) -> RunConfig:
-    return RunConfig(allow_outside_files=allow_outside_files, sandbox=sandbox)
+def run_config(
+    *,
+    allow_outside_files: bool,
+    sandbox: SandboxSession | None = None,
+    progress: Progress | None = None,
+) -> RunConfig:
+    return RunConfig(allow_outside_files=allow_outside_files, sandbox=sandbox, progress=progress)
 
 
 def use_color() -> bool:

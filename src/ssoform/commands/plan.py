@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -20,14 +22,18 @@ from ssoform.commands.engine_options import (
     use_color,
 )
 from ssoform.commands.options import manifest_options, parse_vars
+from ssoform.commands.progress import new_progress, show_progress
 from ssoform.commands.summary import step_summary_option, write_step_summary
 from ssoform.engine.apply import ApplyResult
 from ssoform.engine.plan import Plan
 from ssoform.engine.planfile import read_plan, write_plan
 from ssoform.engine.planner import PlanOptions
-from ssoform.engine.workflow import apply_plan, make_plan
+from ssoform.engine.runner import RunConfig
+from ssoform.engine.workflow import PlanOutcome, apply_plan, make_plan
 from ssoform.errors import PlanError
+from ssoform.manifest.changes import changed_scope
 from ssoform.manifest.load import LoadedManifest, LoadOptions
+from ssoform.model import Live
 from ssoform.report.drift import render_markdown
 from ssoform.report.render import render
 from ssoform.sandbox.session import SandboxSession
@@ -55,22 +61,23 @@ def _plan(
     state_path: Path | None,
     sandbox: SandboxSession | None,
     options: PlanOptions,
-    allow_outside_files: bool,
-) -> Plan:
+    config: RunConfig,
+) -> PlanOutcome:
     try:
-        outcome = asyncio.run(
-            make_plan(
-                loaded,
-                backend_for(state_path, sandbox=sandbox is not None),
-                run_config(allow_outside_files=allow_outside_files, sandbox=sandbox),
-                options,
-                manifest_paths=[str(p) for p in paths],
+        with show_progress(config.progress):
+            outcome = asyncio.run(
+                make_plan(
+                    loaded,
+                    backend_for(state_path, sandbox=sandbox is not None),
+                    config,
+                    options,
+                    manifest_paths=[str(p) for p in paths],
+                )
             )
-        )
     finally:
         if sandbox is not None:
             sandbox.save()
-    return outcome.plan
+    return outcome
 
 
 @click.command("plan")
@@ -81,6 +88,12 @@ def _plan(
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--allow-delete", is_flag=True, help="Plan deletes of resources no longer declared.")
+@click.option(
+    "--changed-since",
+    metavar="GIT_REF",
+    help="Plan only the tenants whose manifest files changed since GIT_REF (and what those "
+    "changes touch: a shared identity provider or provider instance). For pull requests.",
+)
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -98,6 +111,7 @@ def plan_command(
     out: Path | None,
     as_json: bool,
     allow_delete: bool,
+    changed_since: str | None,
     detailed_exitcode: bool,
     step_summary: bool,
 ) -> int:
@@ -105,15 +119,29 @@ def plan_command(
     cli_vars = parse_vars(var_pairs, var_files)
     options = LoadOptions(cli_vars=cli_vars, allow_outside_files=allow_outside_files)
     loaded = load_valid(list(paths), options)
+    plan_options = _plan_options(targets, allow_delete, allow_outside_files)
+    if changed_since is not None:
+        if targets:
+            raise click.UsageError("--changed-since and --target cannot be combined")
+        scope = changed_scope(loaded, list(paths), changed_since)
+        if scope is None:
+            click.echo(
+                f"Changes since {changed_since} can touch every tenant (shared vars, or a "
+                "file the manifests reference): planning everything.",
+                err=True,
+            )
+        plan_options = dataclasses.replace(plan_options, only=scope)
     session = sandbox_for(loaded, sandbox)
     plan = _plan(
         loaded,
         paths,
         state_path,
         session,
-        _plan_options(targets, allow_delete, allow_outside_files),
-        allow_outside_files,
-    )
+        plan_options,
+        run_config(
+            allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
+        ),
+    ).plan
     if as_json:
         click.echo(json.dumps(plan.data(), indent=2, sort_keys=True))
     else:
@@ -165,17 +193,25 @@ def apply_command(
             raise PlanError(f"{args[0]}: the plan does not say which manifest it was made from")
         loaded = load_valid(manifests, options)
         session = sandbox_for(loaded, sandbox or bool(data.get("sandbox")))
-        return _apply(data, loaded, state_path, session, allow_outside_files, force)
+        config = run_config(
+            allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
+        )
+        return _apply(data, loaded, state_path, session, config, force)
     loaded = load_valid(list(args), options)
     session = sandbox_for(loaded, sandbox)
-    plan = _plan(
+    # One run: the apply shares the plan's budgets (a window the plan filled stays filled).
+    config = run_config(
+        allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
+    )
+    outcome = _plan(
         loaded,
         args,
         state_path,
         session,
         _plan_options(targets, allow_delete, allow_outside_files),
-        allow_outside_files,
+        config,
     )
+    plan = outcome.plan
     _show(plan)
     if not plan.has_changes:
         return 0
@@ -188,7 +224,10 @@ def apply_command(
         if not click.confirm("Apply these changes?", default=False):
             click.echo("Nothing applied.", err=True)
             return 1
-    return _apply(plan.data(), loaded, state_path, session, allow_outside_files, force)
+    # Applied at once after planning: reuse what the plan read. After a confirmation, which
+    # may come minutes later, every scope the plan changes is read again and checked.
+    live = outcome.live if auto_approve else None
+    return _apply(plan.data(), loaded, state_path, session, config, force, live)
 
 
 def _apply(
@@ -196,13 +235,14 @@ def _apply(
     loaded: LoadedManifest,
     state_path: Path | None,
     sandbox: SandboxSession | None,
-    allow_outside_files: bool,
+    config: RunConfig,
     force: bool,
+    live: Mapping[tuple[str, str, str], Live] | None = None,
 ) -> int:
     backend = backend_for(state_path, sandbox=sandbox is not None)
-    config = run_config(allow_outside_files=allow_outside_files, sandbox=sandbox)
     try:
-        result = asyncio.run(apply_plan(data, loaded, backend, config, force=force))
+        with show_progress(config.progress):
+            result = asyncio.run(apply_plan(data, loaded, backend, config, force=force, live=live))
     finally:
         if sandbox is not None:
             sandbox.save()

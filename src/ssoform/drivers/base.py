@@ -165,6 +165,11 @@ class Driver(ABC):
     async def read_scope(self, scope: str) -> list[Live]:
         """Every object in one scope (one list call where the API has one)."""
 
+    @classmethod
+    def read_calls(cls, scopes: int) -> int:
+        """The fewest requests reading `scopes` scopes takes (for progress displays)."""
+        return scopes
+
     async def read_scopes(self, scopes: Sequence[str]) -> dict[str, list[Live]]:
         """Every object in several scopes; override when the API can list them together."""
         results = await asyncio.gather(*(self.read_scope(s) for s in scopes))

@@ -84,6 +84,10 @@ class VantageDriver(HttpDriver):
         )
         return [] if status == 404 else [self._live(body, f"read managed account {scope}")]
 
+    @classmethod
+    def read_calls(cls, scopes: int) -> int:
+        return -(-scopes // PAGE)
+
     async def read_scopes(self, scopes: Sequence[str]) -> dict[str, list[Live]]:
         """One listing, 1,000 accounts a page, instead of one call per account."""
         wanted = set(scopes)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ssoform.drivers.base import Driver, FieldChange
 from ssoform.engine.backend import StateBackend
+from ssoform.engine.limits import BudgetStats
 from ssoform.engine.plan import CHANGING, Action
 from ssoform.engine.planner import Planner, live_fingerprint
 from ssoform.engine.state import ResourceState, State, fingerprint, state_key
@@ -30,6 +31,8 @@ class ApplyResult:
     applied: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    stats: dict[str, BudgetStats] = field(default_factory=dict)
+    """Requests, 429s and waits per provider instance."""
 
     @property
     def ok(self) -> bool:
@@ -78,6 +81,10 @@ class Applier:
         self.backend = backend
         self._key = state_key(state)
         self._write_lock = asyncio.Lock()
+        self._flush_lock = asyncio.Lock()
+        self._generation = 0
+        """Counts changes to the in-memory state; `_durable` is the last one written."""
+        self._durable = 0
         self._live: dict[tuple[str, str, str], Live] = {}
         self.result = ApplyResult()
 
@@ -126,6 +133,27 @@ class Applier:
             raise StalePlanError(
                 f"live objects changed since the plan was made: {shown}; plan again"
             )
+
+    def minimal_calls(self, live: Mapping[tuple[str, str, str], Live] | None) -> dict[str, int]:
+        """The fewest requests this apply takes per provider instance: one per change, plus the
+        re-read of the scopes it changes unless `live` objects are reused."""
+        calls: dict[str, int] = {}
+        scopes: dict[str, set[str]] = {}
+        for change in self._changes():
+            name = change["provider"]
+            calls[name] = calls.get(name, 0) + 1
+            scopes.setdefault(name, set()).add(change["scope"])
+        if live is None:
+            for name, wanted in scopes.items():
+                calls[name] += self.drivers[name].read_calls(len(wanted))
+        return calls
+
+    def use_live(self, live: Mapping[tuple[str, str, str], Live]) -> None:
+        """Use live objects read moments ago by the plan made in this same run (no re-read).
+
+        Only for a plan made and applied without a pause in between (`apply --auto-approve`):
+        its fingerprints are those of these objects by construction."""
+        self._live = dict(live)
 
     def _changes(self) -> list[Mapping[str, Any]]:
         return [c for c in self.plan["resource_changes"] if Action(c["action"]) in CHANGING]
@@ -271,21 +299,41 @@ class Applier:
                 )
             self.state.journal_append(address, action, outcome, detail)  # type: ignore[arg-type]
             self.result.applied.append(address)
-            await self._save_locked()
+            generation = self._touch()
+        await self._flush(generation)
 
     async def _fail(self, address: str, action: str, message: str) -> None:
         async with self._write_lock:
             self.state.journal_append(address, action, "failed", message)
             self.result.failed.append((address, message))
-            await self._save_locked()
+            generation = self._touch()
+        await self._flush(generation)
 
     async def _save(self) -> None:
         async with self._write_lock:
-            await self._save_locked()
+            generation = self._touch()
+        await self._flush(generation)
 
-    async def _save_locked(self) -> None:
-        self.state.serial += 1
-        await asyncio.to_thread(self.backend.write, self.state)
+    def _touch(self) -> int:
+        self._generation += 1
+        return self._generation
+
+    async def _flush(self, generation: int) -> None:
+        """Return once the state holding change `generation` is on disk.
+
+        Group commit: while one write runs, the records made meanwhile wait, and the next write
+        carries all of them. Every success is still durable before its change completes (crash
+        safety), but a large apply makes a few hundred writes of the state, not one per change
+        (which cost O(n) each: O(n^2) in all).
+        """
+        async with self._flush_lock:
+            if self._durable >= generation:
+                return
+            async with self._write_lock:
+                target = self._generation
+                self.state.serial += 1
+                await asyncio.to_thread(self.backend.write, self.state)
+                self._durable = target
 
 
 _CREATE_ATTEMPTS = 3

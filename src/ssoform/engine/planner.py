@@ -13,7 +13,7 @@ import datetime as dt
 import fnmatch
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from ssoform.engine.diff import diff_fields
 from ssoform.engine.plan import Action, Plan, ResourceChange, SecretPin, Unmanaged
 from ssoform.engine.state import ResourceState, State, fingerprint, state_key
 from ssoform.errors import SecretError
+from ssoform.manifest.changes import ChangeScope
 from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import resolve_secret
 from ssoform.model import Desired, Live
@@ -43,6 +44,13 @@ class PlanOptions:
     partial_reason: str | None = None
     placeholder_secrets: bool = False
     """Sandbox only: a secret reference that cannot be resolved gets a stand-in value."""
+    only: ChangeScope | None = None
+    """An incremental plan (`--changed-since`): only these tenants and provider instances."""
+
+    def includes(self, address: str, tenant: str, provider: str) -> bool:
+        if self.only is not None and not self.only.covers(tenant, provider):
+            return False
+        return matches_targets(address, self.targets)
 
 
 def matches_targets(address: str, targets: Sequence[str]) -> bool:
@@ -78,10 +86,14 @@ class Planner:
         self.digest = manifest_digest
         self.state = state
         self.drivers = drivers
-        self.desired = [d for d in desired if matches_targets(d.address, options.targets)]
+        self.desired = [d for d in desired if options.includes(d.address, d.tenant, d.provider)]
         self.options = options
         self._key = state_key(state)
         self._secret_values: dict[tuple[str, str], str] = {}
+        self.live: dict[tuple[str, str, str], Live] = {}
+        """Every live object the last `plan()` read, by (provider instance, scope, key)."""
+        self.on_read: Callable[[dict[str, int]], None] | None = None
+        """Told, before reading, the fewest requests each provider instance's read takes."""
 
     def secret_value(self, desired: Desired, name: str) -> str:
         """The resolved value of one of `desired`'s secrets (resolved once, kept in memory)."""
@@ -102,11 +114,16 @@ class Planner:
     async def read_live(
         self, inputs: Mapping[str, _InstanceInput]
     ) -> dict[str, dict[str, list[Live]]]:
+        scopes = {
+            name: sorted({d.scope for d in item.desired} | {r.scope for r in item.owned.values()})
+            for name, item in inputs.items()
+        }
+        if self.on_read is not None:
+            self.on_read({n: inputs[n].driver.read_calls(len(s)) for n, s in scopes.items()})
+
         async def read(name: str, item: _InstanceInput) -> tuple[str, dict[str, list[Live]]]:
-            scopes = sorted(
-                {d.scope for d in item.desired} | {r.scope for r in item.owned.values()}
-            )
-            return name, await item.driver.read_scopes(scopes) if scopes else {}
+            wanted = scopes[name]
+            return name, await item.driver.read_scopes(wanted) if wanted else {}
 
         results = await asyncio.gather(*(read(n, i) for n, i in inputs.items()))
         return dict(results)
@@ -116,7 +133,8 @@ class Planner:
         for desired in self.desired:
             inputs[desired.provider].desired.append(desired)
         for address, res in self.state.resources.items():
-            if res.provider in inputs and matches_targets(address, self.options.targets):
+            tenant = address.split("/", 1)[0]
+            if res.provider in inputs and self.options.includes(address, tenant, res.provider):
                 inputs[res.provider].owned[address] = res
         return {n: i for n, i in inputs.items() if i.desired or i.owned}
 
@@ -128,6 +146,12 @@ class Planner:
         """The plan and the live objects it was made from (by instance, then scope)."""
         inputs = self.inputs()
         live = await self.read_live(inputs)
+        self.live = {
+            (name, obj.scope, obj.key): obj
+            for name, scopes in live.items()
+            for objs in scopes.values()
+            for obj in objs
+        }
         changes: list[ResourceChange] = []
         unmanaged: list[Unmanaged] = []
         unsafe: list[str] = []
@@ -161,9 +185,18 @@ class Planner:
             secrets=pins,
             unsafe=tuple(unsafe),
             targets=self.options.targets,
-            partial=bool(self.options.targets) or self.options.partial_reason is not None,
+            partial=bool(self.options.targets)
+            or self.options.partial_reason is not None
+            or self.options.only is not None,
             ssoform_version=__version__,
-            warnings=(self.options.partial_reason,) if self.options.partial_reason else (),
+            warnings=tuple(
+                w
+                for w in (
+                    self.options.partial_reason,
+                    self.options.only.describe() if self.options.only else None,
+                )
+                if w
+            ),
         )
         return plan, live
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import certifi
 import httpx
 
 from ssoform.drivers.base import Driver, DriverContext
 from ssoform.drivers.registry import driver_class
-from ssoform.engine.limits import Budget
+from ssoform.engine.limits import Budget, SpentLogs
+from ssoform.engine.progress import Progress
 from ssoform.engine.transport import BudgetedTransport
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
@@ -35,6 +39,10 @@ class RunConfig:
     allow_outside_files: bool = False
     sandbox: SandboxRouter | None = None
     """Routes some provider instances to in-process emulators (ssoform's embedded default)."""
+    progress: Progress | None = None
+    """Counts reads and changes per provider instance, for a display (the CLI's, on a tty)."""
+    spent: SpentLogs = field(default_factory=SpentLogs)
+    """Each budget's recent requests, shared by the plan and apply of one run."""
 
 
 class SandboxRouter(Protocol):
@@ -49,6 +57,13 @@ class SandboxRouter(Protocol):
 class DriverSet:
     drivers: dict[str, Driver]
     budgets: dict[str, Budget]
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One certificate-verifying TLS context for every provider instance (loading the CA bundle
+    takes tens of milliseconds, once per transport otherwise)."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _class_for(config: RunConfig, type_name: str) -> type[Driver]:
@@ -98,11 +113,16 @@ async def open_drivers(
                 }
             caps = cls.capabilities
             limit = instance.rate_limit
+            requests = limit.requests if limit else caps.rate_limit[0]
+            per_seconds = limit.per_seconds if limit else caps.rate_limit[1]
+            default_url = str(getattr(cls, "default_base_url", ""))
+            base_url = default_url if sandboxed else str(instance.base_url or default_url)
             budget = Budget(
                 name,
-                limit.requests if limit else caps.rate_limit[0],
-                limit.per_seconds if limit else caps.rate_limit[1],
+                requests,
+                per_seconds,
                 instance.max_concurrency or caps.max_concurrency,
+                log=config.spent.get(f"{name} {base_url}", requests, per_seconds),
             )
             inner: httpx.AsyncBaseTransport
             if sandboxed:
@@ -111,7 +131,7 @@ async def open_drivers(
             elif config.transport_factory is not None:
                 inner = config.transport_factory(name, instance.type, instance)
             else:
-                inner = httpx.AsyncHTTPTransport(verify=True, retries=0)
+                inner = httpx.AsyncHTTPTransport(verify=_tls_context(), retries=0)
             client = httpx.AsyncClient(
                 transport=BudgetedTransport(inner, budget, backoff=config.backoff),
                 headers=cls.auth_headers(instance, credentials),
@@ -119,8 +139,6 @@ async def open_drivers(
                 follow_redirects=False,
             )
             await stack.enter_async_context(client)
-            default_url = str(getattr(cls, "default_base_url", ""))
-            base_url = default_url if sandboxed else str(instance.base_url or default_url)
             ctx = DriverContext(name, instance, client, credentials, base_url)
             drivers[name] = cls(ctx)
             budgets[name] = budget

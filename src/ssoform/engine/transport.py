@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -103,10 +104,13 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
         budget = self.budget
         async with budget.concurrency:
             budget.stats.waited_seconds += await budget.bucket.acquire()
-            budget.stats.requests += 1
-            log.debug("%s %s", request.method, request.url.copy_with(query=None))
-            response = await self._inner.handle_async_request(request)
-            body = await _read_capped(response)
+            try:
+                budget.stats.requests += 1
+                log.debug("%s %s", request.method, request.url.copy_with(query=None))
+                response = await self._inner.handle_async_request(request)
+                body = await _read_capped(response)
+            finally:
+                budget.bucket.release()
         response = httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
@@ -124,14 +128,11 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
         return response
 
     def _observe_headers(self, response: httpx.Response) -> None:
-        remaining = response.headers.get("x-rate-limit-remaining")
-        reset = response.headers.get("x-rate-limit-reset")
-        if remaining is not None and reset is not None:
-            try:
-                if int(remaining) <= 0:
-                    self.budget.hold_for(float(reset) - self._clock())
-            except ValueError:
-                return
+        """Adjust the budget from the rate-limit headers: `x-rate-limit-remaining` with
+        `x-rate-limit-reset` (Unix seconds), or the IETF `RateLimit: "name";r=R;t=T` form."""
+        quota = _quota(response.headers, self._clock())
+        if quota is not None:
+            self.budget.bucket.observe(*quota)
 
     def _retry_after(self, response: httpx.Response) -> float | None:
         for name in ("retry-after-ms", "retry-after"):
@@ -155,6 +156,26 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _quota(headers: httpx.Headers, now: float) -> tuple[int, float] | None:
+    """(remaining, seconds until the window resets) from an answer's headers, if it says."""
+    remaining = headers.get("x-rate-limit-remaining")
+    reset = headers.get("x-rate-limit-reset")
+    try:
+        if remaining is not None and reset is not None:
+            return int(remaining), float(reset) - now
+        structured = headers.get("ratelimit")
+        if structured is not None:
+            params = dict(_RATELIMIT_PARAM.findall(structured))
+            if "r" in params and "t" in params:
+                return int(params["r"]), float(params["t"])
+    except ValueError:
+        return None
+    return None
+
+
+_RATELIMIT_PARAM = re.compile(r";\s*([a-z]+)=([0-9.]+)")
 
 
 async def _read_capped(response: httpx.Response) -> bytes:

@@ -20,6 +20,7 @@ from ssoform.engine.state import State
 from ssoform.errors import PlanError
 from ssoform.manifest.diagnostics import path_to_str
 from ssoform.manifest.load import LoadedManifest
+from ssoform.model import Live
 
 __all__ = ["PlanOutcome", "apply_plan", "load_state", "make_drift", "make_plan"]
 
@@ -28,6 +29,8 @@ __all__ = ["PlanOutcome", "apply_plan", "load_state", "make_drift", "make_plan"]
 class PlanOutcome:
     plan: Plan
     stats: dict[str, BudgetStats]
+    live: dict[tuple[str, str, str], Live]
+    """The live objects the plan read, for an apply that follows at once (`use_live`)."""
 
 
 def load_state(backend: StateBackend, *, create: bool) -> State:
@@ -66,9 +69,15 @@ async def make_plan(
         planner = Planner(
             loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
         )
+        progress = config.progress
+        if progress is not None:
+            budgets = drivers.budgets
+            planner.on_read = lambda totals: progress.begin("reading", budgets, totals)
         plan = await planner.plan()
         stats = {n: b.stats for n, b in drivers.budgets.items()}
-    return PlanOutcome(plan.with_paths(manifest_paths, sandbox=config.sandbox is not None), stats)
+    return PlanOutcome(
+        plan.with_paths(manifest_paths, sandbox=config.sandbox is not None), stats, planner.live
+    )
 
 
 async def make_drift(
@@ -104,8 +113,14 @@ async def apply_plan(
     config: RunConfig,
     *,
     force: bool = False,
+    live: Mapping[tuple[str, str, str], Live] | None = None,
 ) -> ApplyResult:
-    """Apply a saved plan's data under the state lock, refusing it when stale."""
+    """Apply a saved plan's data under the state lock, refusing it when stale.
+
+    `live` is given only when the plan was made moments ago in this run and applied without a
+    pause (`apply MANIFEST --auto-approve`): the live objects it read are used instead of being
+    read again. Otherwise every scope the plan changes is re-read and checked.
+    """
     _check_loaded(loaded)
     assert loaded.manifest is not None
     with backend.lock("apply"):
@@ -130,8 +145,15 @@ async def apply_plan(
                 backend,
             )
             applier.check_secrets()
-            await applier.check_live()
-            return await applier.run()
+            if config.progress is not None:
+                config.progress.begin("applying", drivers.budgets, applier.minimal_calls(live))
+            if live is None:
+                await applier.check_live()
+            else:
+                applier.use_live(live)
+            result = await applier.run()
+            result.stats = {n: b.stats for n, b in drivers.budgets.items()}
+            return result
 
 
 def run(coro: Any) -> Any:

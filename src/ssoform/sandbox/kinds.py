@@ -46,9 +46,11 @@ class EmulatorKind:
             store.load_json(data)
         return store
 
-    def app(self, store: JsonStore, config: Any) -> Starlette:
+    def app(self, store: JsonStore, config: Any, **options: Any) -> Starlette:
+        """The emulator app over `store`; `options` are more `create_app` keywords (for example
+        `rate_limit` and `rate_window`)."""
         create_app = importlib.import_module(self.module).create_app
-        app: Starlette = create_app(store=store, **self.app_options(config))
+        app: Starlette = create_app(store=store, **self.app_options(config), **options)
         return app
 
 
