@@ -79,6 +79,7 @@ def drift_command(
         cli_vars=parse_vars(var_pairs, var_files),
         allow_outside_files=allow_outside_files,
         cert_warning_days=cert_warning_days,
+        expired_certificates_are_errors=False,
     )
     loaded = load_valid(list(paths), options)
     session = sandbox_for(loaded, sandbox)

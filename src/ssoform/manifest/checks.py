@@ -91,11 +91,12 @@ def cross_check(
     now: dt.datetime,
     warning_days: int,
     unchecked: Unchecked | None = None,
+    expired: Severity = Severity.ERROR,
 ) -> list[Finding]:
     """Problems across the manifest. `manifest` may hold only the parts that validated; then
     `unchecked` names what was left out, so references to it are not reported as undefined."""
     unchecked = unchecked or Unchecked()
-    findings = list(_check_identity_providers(manifest, load_cert, now, warning_days))
+    findings = list(_check_identity_providers(manifest, load_cert, now, warning_days, expired))
     findings.extend(_check_connections(manifest, unchecked))
     findings.extend(_check_duplicate_domains(manifest))
     findings.extend(_check_duplicate_objects(manifest))
@@ -103,7 +104,11 @@ def cross_check(
 
 
 def _check_identity_providers(
-    manifest: Manifest, load_cert: CertLoader, now: dt.datetime, warning_days: int
+    manifest: Manifest,
+    load_cert: CertLoader,
+    now: dt.datetime,
+    warning_days: int,
+    expired: Severity = Severity.ERROR,
 ) -> Iterator[Finding]:
     for name, idp in manifest.identity_providers.items():
         if idp.saml is None:
@@ -125,7 +130,7 @@ def _check_identity_providers(
             days = info.days_left(now)
             expiry = info.not_after.strftime("%Y-%m-%d")
             if days < 0:
-                yield Finding(path, f"certificate expired on {expiry} ({info.subject})")
+                yield Finding(path, f"certificate expired on {expiry} ({info.subject})", expired)
             elif days < warning_days:
                 yield Finding(
                     path,

@@ -43,6 +43,8 @@ class LoadOptions:
     resolve_secrets: bool = False
     allow_outside_files: bool = False
     now: dt.datetime | None = None
+    expired_certificates_are_errors: bool = True
+    """False for drift: an expired certificate is a finding to report, not a reason to stop."""
 
 
 @dataclass
@@ -112,6 +114,7 @@ def load_manifest(paths: Sequence[Path], options: LoadOptions | None = None) -> 
             now=now,
             warning_days=options.cert_warning_days,
             unchecked=unchecked,
+            expired=Severity.ERROR if options.expired_certificates_are_errors else Severity.WARNING,
         ):
             findings.append((finding.path, finding.message, finding.severity))
         if options.resolve_secrets:
