@@ -135,6 +135,8 @@ def _strict_compose(text: str) -> Any:
         raise YamlProblem(mark.line + 1, mark.column + 1, problem) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(0, 0, str(exc)) from None
+    except RecursionError:
+        raise YamlProblem(0, 0, "document too deeply nested") from None
 
 
 class Locator:
@@ -148,11 +150,14 @@ class Locator:
                 root = loader.get_single_node()
             finally:
                 loader.dispose()
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             return
         if root is not None:
-            for path, mark in _walk(root, ()):
-                self._marks.setdefault(path, mark)
+            try:
+                for path, mark in _walk(root, ()):
+                    self._marks.setdefault(path, mark)
+            except RecursionError:  # a self-referencing alias (`a: &a [*a]`): keep what we have
+                return
 
     def find(self, path: tuple[PathElem, ...]) -> tuple[int, int]:
         """The position of `path`, or of its nearest written ancestor; (0, 0) when unknown."""
