@@ -158,6 +158,10 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
+    if response.is_stream_consumed:  # already read by the inner transport (a mock, a test double)
+        if len(response.content) > MAX_BODY_BYTES:
+            raise httpx.DecodingError(f"response body larger than {MAX_BODY_BYTES} bytes")
+        return response.content
     chunks: list[bytes] = []
     size = 0
     try:
