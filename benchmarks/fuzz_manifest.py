@@ -226,6 +226,7 @@ def run_atheris(target: Target, seconds: float) -> None:
         except AssertionError:
             return  # recorded; keep fuzzing
 
+    atheris.instrument_all()  # coverage feedback from every loaded module (the loader's too)
     atheris.Setup(
         [sys.argv[0], f"-max_total_time={int(seconds)}", "-max_len=8192", str(corpus)],
         one,

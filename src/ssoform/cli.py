@@ -13,6 +13,7 @@ import click
 
 from ssoform import __version__
 from ssoform.errors import SsoformError
+from ssoform.logs import configure_logging
 
 __all__ = ["EXIT_BUG", "EXIT_ERROR", "EXIT_INTERRUPTED", "entrypoint", "main"]
 
@@ -23,8 +24,15 @@ EXIT_INTERRUPTED = 130
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ssoform")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log to stderr: -v info, -vv debug (or set $SSOFORM_LOG_LEVEL). Secrets are redacted.",
+)
+def cli(verbose: int) -> None:
     """Declarative SSO-as-code: validate, plan, apply and report drift."""
+    configure_logging(verbose)
 
 
 def _register_commands() -> None:

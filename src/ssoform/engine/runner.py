@@ -14,6 +14,7 @@ from ssoform.drivers.base import Driver, DriverContext
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.limits import Budget
 from ssoform.engine.transport import BudgetedTransport
+from ssoform.logs import register_secret
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import SecretRef, resolve_secret
@@ -96,6 +97,8 @@ async def open_drivers(
                     for f in cls.credential_fields()
                     if isinstance(ref := getattr(instance, f, None), SecretRef)
                 }
+            for value in credentials.values():
+                register_secret(value)
             caps = cls.capabilities
             limit = instance.rate_limit
             budget = Budget(

@@ -26,6 +26,7 @@ from tenacity import (
 )
 
 from ssoform.engine.limits import Budget
+from ssoform.logs import redact_headers
 
 __all__ = ["IDEMPOTENT", "MAX_BODY_BYTES", "BudgetedTransport", "RetryableResponse"]
 
@@ -104,9 +105,15 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
         async with budget.concurrency:
             budget.stats.waited_seconds += await budget.bucket.acquire()
             budget.stats.requests += 1
-            log.debug("%s %s", request.method, request.url.copy_with(query=None))
+            log.debug(
+                "%s %s headers=%s",
+                request.method,
+                request.url.copy_with(query=None),
+                redact_headers(request.headers),
+            )
             response = await self._inner.handle_async_request(request)
             body = await _read_capped(response)
+            log.debug("answer %s (%d bytes)", response.status_code, len(body))
         response = httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
