@@ -215,6 +215,7 @@ def run_atheris(target: Target, seconds: float) -> None:
     import atheris  # type: ignore[import-not-found]
 
     corpus = Path(tempfile.mkdtemp(prefix="ssoform-fuzz-corpus-"))
+    target.findings.mkdir(parents=True, exist_ok=True)
     (corpus / "base.yaml").write_text(yaml.safe_dump(base_document()))
     for index, doc in enumerate(HOSTILE_DOCUMENTS):
         (corpus / f"hostile-{index}.yaml").write_text(doc)
@@ -228,13 +229,19 @@ def run_atheris(target: Target, seconds: float) -> None:
 
     atheris.instrument_all()  # coverage feedback from every loaded module (the loader's too)
     atheris.Setup(
-        [sys.argv[0], f"-max_total_time={int(seconds)}", "-max_len=8192", str(corpus)],
+        [
+            sys.argv[0],
+            f"-max_total_time={int(seconds)}",
+            "-max_len=8192",
+            f"-artifact_prefix={target.findings}/",
+            str(corpus),
+        ],
         one,
     )
     atheris.Fuzz()
 
 
-ENGINES: dict[str, Callable[[Target, float], None]] = {
+ENGINES: dict[str, Callable[..., None]] = {
     "hypothesis": run_hypothesis,
     "atheris": run_atheris,
 }
@@ -244,12 +251,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--engine", choices=sorted(ENGINES), default="hypothesis")
+    parser.add_argument("--batch", type=int, default=200, help="hypothesis examples per round")
     parser.add_argument("--findings", type=Path, default=Path(__file__).with_name("fuzz-findings"))
     args = parser.parse_args(argv)
     target = Target(args.findings)
     started = time.monotonic()
     try:
-        ENGINES[args.engine](target, args.seconds)
+        if args.engine == "hypothesis":
+            run_hypothesis(target, args.seconds, args.batch)
+        else:
+            run_atheris(target, args.seconds)
     except SystemExit:
         pass
     finally:
