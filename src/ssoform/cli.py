@@ -14,6 +14,7 @@ import click
 
 from ssoform import __version__
 from ssoform.errors import SsoformError
+from ssoform.logs import configure_logging
 
 __all__ = ["EXIT_BUG", "EXIT_ERROR", "EXIT_INTERRUPTED", "entrypoint", "main"]
 
@@ -53,8 +54,15 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ssoform")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log to stderr: -v info, -vv debug (or set $SSOFORM_LOG_LEVEL). Secrets are redacted.",
+)
+def cli(verbose: int) -> None:
     """Declarative SSO-as-code: validate, plan, apply and report drift."""
+    configure_logging(verbose)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ssoform.drivers.base import Driver, DriverContext
-from ssoform.engine.transport import IDEMPOTENT
+from ssoform.engine.transport import IDEMPOTENT, untrusted_certificate
 from ssoform.errors import DriverError
 
 __all__ = ["ApiCaller", "HttpDriver", "scrub"]
@@ -32,10 +32,18 @@ def scrub(text: str, secrets: Sequence[str]) -> str:
 class ApiCaller:
     """A provider's HTTP API, bound to an httpx client and a base URL."""
 
-    def __init__(self, provider: str, client: httpx.AsyncClient, base_url: str) -> None:
+    def __init__(
+        self,
+        provider: str,
+        client: httpx.AsyncClient,
+        base_url: str,
+        credentials: Sequence[str] = (),
+    ) -> None:
         self.provider = provider
         self.client = client
         self.base_url = base_url.rstrip("/")
+        self.credentials = tuple(credentials)
+        """Scrubbed from every error message (a provider may echo the request's headers)."""
 
     def error_detail(self, body: Any) -> tuple[str | None, str]:
         """(code, message) from a provider's error body; drivers override for their shape."""
@@ -59,6 +67,7 @@ class ApiCaller:
     ) -> tuple[int, Any]:
         """Send one request; returns (status, parsed JSON or None). Raises `DriverError`."""
         url = f"{self.base_url}{path}"
+        secrets = (*secrets, *self.credentials, *_header_secrets(self.client.headers))
         try:
             response = await self.client.request(
                 method,
@@ -74,6 +83,11 @@ class ApiCaller:
         except httpx.DecodingError as exc:
             raise DriverError(self.provider, call, scrub(str(exc), secrets)) from None
         except httpx.TransportError as exc:
+            reason = untrusted_certificate(exc)
+            if reason is not None:
+                host = httpx.URL(url).host
+                message = f"TLS certificate of {host} not trusted ({reason}); nothing was sent"
+                raise DriverError(self.provider, call, message) from None
             message = f"connection failed ({type(exc).__name__})"
             raise DriverError(
                 self.provider, call, message, retryable=True, ambiguous=method != "GET"
@@ -108,6 +122,13 @@ class ApiCaller:
 _NOT_JSON: Any = object()
 
 
+def _header_secrets(headers: httpx.Headers) -> list[str]:
+    """The credential values in the client's authorization header, whole and by parts."""
+    value = headers.get("authorization", "")
+    parts = [value, *value.split(" ", 1)[1:]]
+    return [*parts, *parts[-1].split(":")] if value else []
+
+
 def _parse(response: httpx.Response) -> Any:
     if not response.content:
         return _NOT_JSON
@@ -133,7 +154,9 @@ class HttpDriver(Driver):
 
     def __init__(self, ctx: DriverContext) -> None:
         super().__init__(ctx)
-        self.api = self.api_class(ctx.name, ctx.client, ctx.base_url)
+        self.api = self.api_class(
+            ctx.name, ctx.client, ctx.base_url, tuple(ctx.credentials.values())
+        )
 
     @classmethod
     def credential_fields(cls) -> tuple[str, ...]:

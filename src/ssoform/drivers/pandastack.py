@@ -92,7 +92,9 @@ class PandaStackDriver(HttpDriver):
         items = _items(body)
         if items is None:
             raise DriverError(self.name, call, "answer holds no list of SSO providers")
-        return [self._live(scope, item) for item in items if isinstance(item, Mapping)]
+        if not all(isinstance(item, Mapping) for item in items):
+            raise DriverError(self.name, call, "an SSO provider in the answer is not an object")
+        return [self._live(scope, item) for item in items]
 
     def _live(self, scope: str, item: Mapping[str, Any]) -> Live:
         oid = str(item.get("id") or item.get("_id") or "")

@@ -24,6 +24,7 @@ from ssoform.engine.diff import diff_fields
 from ssoform.engine.plan import Action, Plan, ResourceChange, SecretPin, Unmanaged
 from ssoform.engine.state import ResourceState, State, fingerprint, state_key
 from ssoform.errors import SecretError
+from ssoform.logs import register_secret
 from ssoform.manifest.changes import ChangeScope
 from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import resolve_secret
@@ -108,6 +109,7 @@ class Planner:
                 if not self.options.placeholder_secrets:
                     raise
                 value = f"sandbox-stand-in-for-{ref.describe()}"
+            register_secret(value)
             self._secret_values[cache_key] = value
         return self._secret_values[cache_key]
 

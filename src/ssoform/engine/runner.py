@@ -18,6 +18,7 @@ from ssoform.drivers.registry import driver_class
 from ssoform.engine.limits import Budget, SpentLogs
 from ssoform.engine.progress import Progress
 from ssoform.engine.transport import BudgetedTransport
+from ssoform.logs import register_secret
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import SecretRef, resolve_secret
@@ -111,6 +112,8 @@ async def open_drivers(
                     for f in cls.credential_fields()
                     if isinstance(ref := getattr(instance, f, None), SecretRef)
                 }
+            for value in credentials.values():
+                register_secret(value)
             caps = cls.capabilities
             limit = instance.rate_limit
             requests = limit.requests if limit else caps.rate_limit[0]

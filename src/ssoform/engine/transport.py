@@ -14,6 +14,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import re
+import ssl
 import time
 from collections.abc import Callable
 
@@ -27,14 +28,33 @@ from tenacity import (
 )
 
 from ssoform.engine.limits import Budget
+from ssoform.logs import redact_headers
 
-__all__ = ["IDEMPOTENT", "MAX_BODY_BYTES", "BudgetedTransport", "RetryableResponse"]
+__all__ = [
+    "IDEMPOTENT",
+    "MAX_BODY_BYTES",
+    "BudgetedTransport",
+    "RetryableResponse",
+    "untrusted_certificate",
+]
 
 log = logging.getLogger("ssoform.http")
 
 IDEMPOTENT = "ssoform.idempotent"
 MAX_BODY_BYTES = 8 * 1024 * 1024
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 524, 530})
+
+
+def untrusted_certificate(exc: BaseException) -> str | None:
+    """Why the server's TLS certificate was refused, when that is what `exc` comes from."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # httpx wraps the ssl error once or twice; never loop on a cycle
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or "verification failed")
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class RetryableResponse(Exception):
@@ -70,6 +90,8 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
         def retryable(exc: BaseException) -> bool:
             if isinstance(exc, RetryableResponse):
                 return idempotent or exc.response.status_code == 429
+            if untrusted_certificate(exc) is not None:
+                return False  # asking again will not make the certificate trusted
             if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
                 return True  # never reached the server
             return idempotent and isinstance(exc, httpx.TransportError)
@@ -95,7 +117,7 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
             return min(exc.wait, 300.0)
         if not self._backoff:
             return 0.0
-        return float(wait_exponential_jitter(initial=0.5, max=self._max_backoff)(state))
+        return float(wait_exponential_jitter(multiplier=0.5, max=self._max_backoff)(state))
 
     def _count_retry(self, state: RetryCallState) -> None:
         self.budget.stats.retries += 1
@@ -106,9 +128,15 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
             budget.stats.waited_seconds += await budget.bucket.acquire()
             try:
                 budget.stats.requests += 1
-                log.debug("%s %s", request.method, request.url.copy_with(query=None))
+                log.debug(
+                    "%s %s headers=%s",
+                    request.method,
+                    request.url.copy_with(query=None),
+                    redact_headers(request.headers),
+                )
                 response = await self._inner.handle_async_request(request)
                 body = await _read_capped(response)
+                log.debug("answer %s (%d bytes)", response.status_code, len(body))
             finally:
                 budget.bucket.release()
         response = httpx.Response(
@@ -179,6 +207,10 @@ _RATELIMIT_PARAM = re.compile(r";\s*([a-z]+)=([0-9.]+)")
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
+    if response.is_stream_consumed:  # already read by the inner transport (a mock, a test double)
+        if len(response.content) > MAX_BODY_BYTES:
+            raise httpx.DecodingError(f"response body larger than {MAX_BODY_BYTES} bytes")
+        return response.content
     chunks: list[bytes] = []
     size = 0
     try:

@@ -203,8 +203,12 @@ def _strict_compose(text: str) -> None:
     except RecursionError:
         raise YamlProblem(0, 0, f"nested more than {MAX_DEPTH} levels deep") from None
     stack = [root] if root is not None else []
+    visited: set[int] = set()
     while stack:
         node = stack.pop()
+        if id(node) in visited:  # an alias met again, or a self-referencing one (`a: &a [*a]`)
+            continue
+        visited.add(id(node))
         if node.tag not in _STANDARD_TAGS:
             mark = node.start_mark
             raise YamlProblem(
@@ -241,8 +245,12 @@ class Locator:
         except (yaml.YAMLError, RecursionError):
             return
         stack: list[tuple[Any, tuple[PathElem, ...]]] = [(root, ())] if root is not None else []
+        visited: set[int] = set()
         while stack:
             node, path = stack.pop()
+            if id(node) in visited:  # an alias met again, or one that points at itself
+                continue
+            visited.add(id(node))
             self._marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
             if isinstance(node, yaml.MappingNode):
                 for key_node, value_node in node.value:
