@@ -227,7 +227,13 @@ async def _seed(fleet: Fleet, stores: dict[str, JsonStore]) -> None:
     backend = LocalStateBackend(fleet.state)
     outcome = await make_plan(loaded, backend, config, PlanOptions(threshold=1.0))
     result = await apply_plan(
-        outcome.plan.data(), loaded, backend, config, force=True, live=outcome.live
+        outcome.plan.data(),
+        loaded,
+        backend,
+        config,
+        force=True,
+        live=outcome.live,
+        desired=outcome.desired,
     )
     if result.failed:
         raise RuntimeError(f"seeding failed: {result.failed[:3]}")

@@ -8,6 +8,7 @@ Prints one JSON object: seconds per step, requests and 429s per provider instanc
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import resource
 import sys
@@ -43,6 +44,7 @@ def main(argv: list[str]) -> int:
     if loaded.manifest is None or not loaded.ok:
         print(json.dumps({"error": [str(d) for d in loaded.diagnostics][:5]}))
         return 1
+    gc.freeze()  # as the CLI does once the manifest is loaded (commands/engine_options.py)
     loaded_at = time.perf_counter()
     backend = LocalStateBackend(Path(state_file))
     config = RunConfig()
@@ -66,7 +68,15 @@ def main(argv: list[str]) -> int:
         data = outcome.plan.data()
         applied_from = time.perf_counter()
         result = asyncio.run(
-            apply_plan(data, loaded, backend, config, force=True, live=outcome.live)
+            apply_plan(
+                data,
+                loaded,
+                backend,
+                config,
+                force=True,
+                live=outcome.live,
+                desired=outcome.desired,
+            )
         )
         out["apply"] = time.perf_counter() - applied_from
         out["apply_stats"] = _stats(result.stats)

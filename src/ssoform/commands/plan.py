@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import click
@@ -33,7 +33,7 @@ from ssoform.engine.workflow import PlanOutcome, apply_plan, make_plan
 from ssoform.errors import PlanError
 from ssoform.manifest.changes import changed_scope
 from ssoform.manifest.load import LoadedManifest, LoadOptions
-from ssoform.model import Live
+from ssoform.model import Desired, Live
 from ssoform.report.drift import render_markdown
 from ssoform.report.render import render
 from ssoform.sandbox.session import SandboxSession
@@ -227,7 +227,7 @@ def apply_command(
     # Applied at once after planning: reuse what the plan read. After a confirmation, which
     # may come minutes later, every scope the plan changes is read again and checked.
     live = outcome.live if auto_approve else None
-    return _apply(plan.data(), loaded, state_path, session, config, force, live)
+    return _apply(plan.data(), loaded, state_path, session, config, force, live, outcome.desired)
 
 
 def _apply(
@@ -238,11 +238,14 @@ def _apply(
     config: RunConfig,
     force: bool,
     live: Mapping[tuple[str, str, str], Live] | None = None,
+    desired: Sequence[Desired] | None = None,
 ) -> int:
     backend = backend_for(state_path, sandbox=sandbox is not None)
     try:
         with show_progress(config.progress):
-            result = asyncio.run(apply_plan(data, loaded, backend, config, force=force, live=live))
+            result = asyncio.run(
+                apply_plan(data, loaded, backend, config, force=force, live=live, desired=desired)
+            )
     finally:
         if sandbox is not None:
             sandbox.save()

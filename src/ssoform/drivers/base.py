@@ -171,9 +171,31 @@ class Driver(ABC):
         return scopes
 
     async def read_scopes(self, scopes: Sequence[str]) -> dict[str, list[Live]]:
-        """Every object in several scopes; override when the API can list them together."""
-        results = await asyncio.gather(*(self.read_scope(s) for s in scopes))
-        return dict(zip(scopes, results, strict=True))
+        """Every object in several scopes; override when the API can list them together.
+
+        As many workers as the instance may have requests in flight take the scopes in turn. A
+        task per scope would do the same work, but thousands of them would queue up first, and
+        the provider instances whose tasks came later would start their reads late (by a second
+        for 5,000 scopes). After a failure no worker starts another read."""
+        results: dict[str, list[Live]] = {}
+        queue = iter(scopes)
+        failed = False
+
+        async def worker() -> None:
+            nonlocal failed
+            for scope in queue:  # one iterator shared by all: each scope is read once
+                if failed:
+                    return
+                try:
+                    results[scope] = await self.read_scope(scope)
+                except BaseException:
+                    failed = True
+                    raise
+
+        caps = self.capabilities
+        limit = getattr(self.ctx.config, "max_concurrency", None) or caps.max_concurrency
+        await asyncio.gather(*(worker() for _ in range(min(len(scopes), limit))))
+        return {scope: results[scope] for scope in scopes}
 
     # --- writing -------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from ssoform.engine.state import State
 from ssoform.errors import PlanError
 from ssoform.manifest.diagnostics import path_to_str
 from ssoform.manifest.load import LoadedManifest
-from ssoform.model import Live
+from ssoform.model import Desired, Live
 
 __all__ = ["PlanOutcome", "apply_plan", "load_state", "make_drift", "make_plan"]
 
@@ -31,6 +31,8 @@ class PlanOutcome:
     stats: dict[str, BudgetStats]
     live: dict[tuple[str, str, str], Live]
     """The live objects the plan read, for an apply that follows at once (`use_live`)."""
+    desired: list[Desired]
+    """The manifest's resources, expanded, for an apply of the same loaded manifest."""
 
 
 def load_state(backend: StateBackend, *, create: bool) -> State:
@@ -76,7 +78,10 @@ async def make_plan(
         plan = await planner.plan()
         stats = {n: b.stats for n, b in drivers.budgets.items()}
     return PlanOutcome(
-        plan.with_paths(manifest_paths, sandbox=config.sandbox is not None), stats, planner.live
+        plan.with_paths(manifest_paths, sandbox=config.sandbox is not None),
+        stats,
+        planner.live,
+        desired,
     )
 
 
@@ -114,19 +119,22 @@ async def apply_plan(
     *,
     force: bool = False,
     live: Mapping[tuple[str, str, str], Live] | None = None,
+    desired: Sequence[Desired] | None = None,
 ) -> ApplyResult:
     """Apply a saved plan's data under the state lock, refusing it when stale.
 
     `live` is given only when the plan was made moments ago in this run and applied without a
     pause (`apply MANIFEST --auto-approve`): the live objects it read are used instead of being
-    read again. Otherwise every scope the plan changes is re-read and checked.
+    read again. Otherwise every scope the plan changes is re-read and checked. `desired` is the
+    plan's expansion of this same `loaded` manifest, when there is one.
     """
     _check_loaded(loaded)
     assert loaded.manifest is not None
     with backend.lock("apply"):
         state = load_state(backend, create=False)
         check_fresh(plan, manifest_digest=loaded.digest(), state=state, force=force)
-        desired = expand_desired(loaded, config)
+        if desired is None:
+            desired = expand_desired(loaded, config)
         names = {c["provider"] for c in plan["resource_changes"]}
         async with open_drivers(loaded, config, names) as drivers:
             options = PlanOptions(
