@@ -2,7 +2,9 @@
 
 Usage: python benchmarks/phase.py plan|apply MANIFEST_DIR STATE_FILE
 Prints one JSON object: seconds per step, requests and 429s per provider instance, peak RSS.
-`apply` plans first (timed apart), then applies that plan at once, as `apply --auto-approve`.
+`apply` plans first (timed apart), waits for the rate window the plan spent to pass (as it has
+when a reviewed plan is applied), then applies that plan reusing its reads, as `apply
+--auto-approve` does.
 """
 
 from __future__ import annotations
@@ -66,6 +68,12 @@ def main(argv: list[str]) -> int:
     }
     if phase == "apply":
         data = outcome.plan.data()
+        # The plan spent the budget's current window; the apply is measured from a budget as a
+        # reviewed plan's apply finds it (the window has passed), still reusing the plan's reads.
+        windows = [
+            p.rate_limit.per_seconds for p in loaded.manifest.providers.values() if p.rate_limit
+        ]
+        time.sleep(max(windows, default=0.0) + 0.1)
         applied_from = time.perf_counter()
         result = asyncio.run(
             apply_plan(
