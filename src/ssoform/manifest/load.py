@@ -56,6 +56,7 @@ class LoadedManifest:
     diagnostics: list[Diagnostic]
     document: MergedDocument
     certificates: dict[tuple[PathElem, ...], CertInfo] = field(default_factory=dict)
+    _digest: tuple[int, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -68,14 +69,20 @@ class LoadedManifest:
         return self.document.base_dirs.get(self.document.file_of(path), Path.cwd())
 
     def digest(self) -> str:
-        """SHA-256 of the resolved manifest (and its certificates): what a saved plan pins."""
+        """SHA-256 of the resolved manifest (and its certificates): what a saved plan pins.
+
+        Computed once per manifest object (a plan and the apply that follows share it)."""
         assert self.manifest is not None
+        if self._digest is not None and self._digest[0] == id(self.manifest):
+            return self._digest[1]
         payload = {
             "manifest": self.manifest.model_dump(mode="json"),
             "certificates": {path_to_str(p): c.sha256 for p, c in self.certificates.items()},
         }
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        self._digest = (id(self.manifest), digest)
+        return digest
 
 
 def load_manifest(paths: Sequence[Path], options: LoadOptions | None = None) -> LoadedManifest:
