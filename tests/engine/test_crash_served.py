@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+import ssoform
 from ssoform.engine.state import State
 
 ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
@@ -129,6 +130,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
         "DS_KEY": "descope-emulator-key",
         "OKTA": "okta-client-secret",
         "CI": "true",
+        # The processes run the code under test, not whatever ssoform the interpreter finds.
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(ssoform.__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
+        ),
         "NO_COLOR": "1",
     }
     server = subprocess.Popen(
