@@ -362,7 +362,11 @@ def _read_mappings(raw: Any) -> list[dict[str, Any]]:
 
 
 def _unconfigured(item: Mapping[str, Any]) -> bool:
-    """A tenant's default configuration exists even when nothing was ever configured."""
+    """A tenant's default configuration exists even when nothing was ever configured, so an
+    unconfigured one is no object. A named configuration exists only once created: reported
+    as it is, so that one whose create was cut short is adopted, not created again."""
+    if _text(item.get("ssoId")):
+        return False
     saml, oidc = _map(item.get("saml")), _map(item.get("oidc"))
     auth_type = _text(_map(item.get("tenant")).get("authType")) or "none"
     configured = (
