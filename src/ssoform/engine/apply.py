@@ -165,29 +165,12 @@ class Applier:
 
     async def run(self) -> ApplyResult:
         await self._sync_protection()
-        by_instance: dict[str, list[Mapping[str, Any]]] = {}
-        for change in self._changes():
-            by_instance.setdefault(change["provider"], []).append(change)
-        await asyncio.gather(*(self._apply_all(n, c) for n, c in by_instance.items()))
+        await asyncio.gather(*(self._apply_one(c) for c in self._changes()))
         for change in self.plan["resource_changes"]:
             if change["action"] in (Action.MANUAL.value, Action.BLOCKED.value):
                 why = change.get("manual") or change.get("blocked") or change["action"]
                 self.result.skipped.append((change["address"], why))
         return self.result
-
-    async def _apply_all(self, name: str, changes: list[Mapping[str, Any]]) -> None:
-        """One provider instance's changes, by as many workers as it may have requests in
-        flight (so every instance starts at once, however many changes the others have)."""
-        queue = iter(changes)
-        config = self.drivers[name].ctx.config
-        caps = self.drivers[name].capabilities
-        limit = getattr(config, "max_concurrency", None) or caps.max_concurrency
-
-        async def worker() -> None:
-            for change in queue:  # shared: each change is taken once
-                await self._apply_one(change)
-
-        await asyncio.gather(*(worker() for _ in range(min(limit, len(changes)))))
 
     async def _sync_protection(self) -> None:
         """Record `protect` from the manifest for resources already in state (no API call)."""
