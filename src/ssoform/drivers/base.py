@@ -166,6 +166,11 @@ class Driver(ABC):
         """Every object in one scope (one list call where the API has one)."""
 
     @classmethod
+    def concurrency_for(cls, config: Any) -> int:
+        """Requests an instance may have in flight: its `max_concurrency`, else the declared."""
+        return getattr(config, "max_concurrency", None) or cls.capabilities.max_concurrency
+
+    @classmethod
     def read_calls(cls, scopes: int) -> int:
         """The fewest requests reading `scopes` scopes takes (for progress displays)."""
         return scopes
@@ -192,8 +197,7 @@ class Driver(ABC):
                     failed = True
                     raise
 
-        caps = self.capabilities
-        limit = getattr(self.ctx.config, "max_concurrency", None) or caps.max_concurrency
+        limit = self.concurrency_for(self.ctx.config)
         await asyncio.gather(*(worker() for _ in range(min(len(scopes), limit))))
         return {scope: results[scope] for scope in scopes}
 

@@ -42,7 +42,7 @@ class ApiCaller:
         self.provider = provider
         self.client = client
         self.base_url = base_url.rstrip("/")
-        self.credentials = tuple(credentials)
+        self.credentials = (*credentials, *_header_secrets(client.headers))
         """Scrubbed from every error message (a provider may echo the request's headers)."""
 
     def error_detail(self, body: Any) -> tuple[str | None, str]:
@@ -67,7 +67,7 @@ class ApiCaller:
     ) -> tuple[int, Any]:
         """Send one request; returns (status, parsed JSON or None). Raises `DriverError`."""
         url = f"{self.base_url}{path}"
-        secrets = (*secrets, *self.credentials, *_header_secrets(self.client.headers))
+        secrets = (*secrets, *self.credentials)
         try:
             response = await self.client.request(
                 method,

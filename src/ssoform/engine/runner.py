@@ -124,7 +124,7 @@ async def open_drivers(
                 name,
                 requests,
                 per_seconds,
-                instance.max_concurrency or caps.max_concurrency,
+                cls.concurrency_for(instance),
                 log=config.spent.get(f"{name} {base_url}", requests, per_seconds),
             )
             inner: httpx.AsyncBaseTransport
