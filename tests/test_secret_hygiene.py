@@ -77,6 +77,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
         **kw,
     )
     monkeypatch.setattr("ssoform.commands.plan.run_config", config)
+    monkeypatch.setattr("ssoform.commands.apply.run_config", config)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "m.yaml").write_text(MANIFEST)
     yield tmp_path

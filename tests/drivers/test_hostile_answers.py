@@ -103,6 +103,7 @@ def test_hostile_answer_is_a_clear_error(
         transport_factory=lambda *_: httpx.MockTransport(handler), backoff=False, **kw
     )
     monkeypatch.setattr("ssoform.commands.plan.run_config", config)
+    monkeypatch.setattr("ssoform.commands.apply.run_config", config)
     monkeypatch.setenv("H_TOKEN", TOKEN)
     monkeypatch.setenv("H_SECRET", "hostile-oidc-canary")
     instance, connection = PROVIDERS[provider]

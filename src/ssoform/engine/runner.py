@@ -21,7 +21,7 @@ from ssoform.engine.transport import BudgetedTransport
 from ssoform.logs import register_secret
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
-from ssoform.manifest.secrets import SecretRef, resolve_secret
+from ssoform.manifest.secrets import SecretRef, SecretResolver
 from ssoform.model import Desired
 
 __all__ = ["DriverSet", "RunConfig", "SandboxRouter", "expand_desired", "open_drivers"]
@@ -44,6 +44,13 @@ class RunConfig:
     """Counts reads and changes per provider instance, for a display (the CLI's, on a tty)."""
     spent: SpentLogs = field(default_factory=SpentLogs)
     """Each budget's recent requests, shared by the plan and apply of one run."""
+
+    @functools.cached_property
+    def secrets(self) -> SecretResolver:
+        """The run's one secret resolver (credentials and resource secrets alike)."""
+        return SecretResolver(
+            allow_outside=self.allow_outside_files, placeholders=self.sandbox is not None
+        )
 
 
 class SandboxRouter(Protocol):
@@ -106,14 +113,15 @@ async def open_drivers(
             if sandboxed:
                 assert config.sandbox is not None
                 credentials = config.sandbox.credentials(name)
+                for value in credentials.values():
+                    register_secret(value)
             else:
-                credentials = {
-                    f: resolve_secret(ref, base, allow_outside=config.allow_outside_files)
+                refs = {
+                    f: ref
                     for f in cls.credential_fields()
                     if isinstance(ref := getattr(instance, f, None), SecretRef)
                 }
-            for value in credentials.values():
-                register_secret(value)
+                credentials = config.secrets.credentials(refs, base)
             caps = cls.capabilities
             limit = instance.rate_limit
             requests = limit.requests if limit else caps.rate_limit[0]
