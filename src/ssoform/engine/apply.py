@@ -44,7 +44,8 @@ def check_fresh(plan: Plan, *, manifest_digest: str, state: State, replan: bool 
     since the plan is made again against the current manifest and state)."""
     if not replan and plan.manifest_digest != manifest_digest:
         raise StalePlanError(
-            "the manifest changed since the plan was made (digest mismatch); plan again"
+            "the manifest changed since the plan was made (digest mismatch); plan again "
+            "(or apply it with --replan)"
         )
     if plan.state_lineage != state.lineage:
         raise StalePlanError(
