@@ -67,8 +67,6 @@ async def make_plan(
     assert loaded.manifest is not None
     state = load_state(backend, create=True)
     desired = expand_desired(loaded, config)
-    if config.sandbox is not None:
-        options = dataclasses.replace(options, placeholder_secrets=True)
     async with open_drivers(loaded, config) as drivers:
         planner = Planner(
             loaded.manifest,
@@ -110,8 +108,6 @@ async def make_drift(
     state = load_state(backend, create=False)
     desired = expand_desired(loaded, config)
     options = dataclasses.replace(options, allow_delete=False)
-    if config.sandbox is not None:
-        options = dataclasses.replace(options, placeholder_secrets=True)
     async with open_drivers(loaded, config) as drivers:
         planner = Planner(
             loaded.manifest,
@@ -198,7 +194,6 @@ async def _derive_again(
         targets=targets,
         allow_delete=proposal.allow_delete,
         allow_outside_files=config.allow_outside_files,
-        placeholder_secrets=config.sandbox is not None,
     )
     planner = Planner(
         loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options, resolver
