@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,11 @@ def test_a_plan_without_a_seal_is_refused(ws: Workspace) -> None:
     assert code == 1
     assert "has no HMAC seal" in err
     assert not CLOUD.objects
+
+
+def test_a_fifo_given_as_the_plan_is_refused_not_read(ws: Workspace) -> None:
+    fifo = ws.root / "fifo.json"
+    os.mkfifo(fifo)
+    code, _, err = ws.run("apply", str(fifo))
+    assert code == 1
+    assert "cannot read the plan: not a regular file" in err

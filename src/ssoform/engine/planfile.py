@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ssoform.engine.backend import write_private
 from ssoform.engine.plan import PLAN_FORMAT_VERSION, Plan
 from ssoform.errors import PlanError, StalePlanError
+from ssoform.manifest.secrets import read_regular_file
 
 __all__ = [
     "MAX_PLAN_BYTES",
@@ -106,8 +107,7 @@ class PlanFile:
 def read_plan(path: Path) -> PlanFile:
     """A saved plan file, read within bounds; verify it with `PlanFile.verified`."""
     try:
-        with path.open("rb") as handle:
-            blob = handle.read(MAX_PLAN_BYTES + 1)
+        blob = read_regular_file(path, MAX_PLAN_BYTES)
     except OSError as exc:
         raise PlanError(f"{path}: cannot read the plan: {exc.strerror}") from None
     if len(blob) > MAX_PLAN_BYTES:
