@@ -73,7 +73,9 @@ class FieldChange(BaseModel):
     field shows `(sensitive)` in place of any value.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_serialization_defaults_required=True
+    )
 
     path: str
     before: Any = None

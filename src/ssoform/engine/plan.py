@@ -67,7 +67,12 @@ CHANGING = frozenset(
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        json_schema_serialization_defaults_required=True,
+    )
 
 
 def terraform_actions(action: Action, fields: Sequence[FieldChange]) -> tuple[str, ...]:

@@ -51,7 +51,7 @@ def plan_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://ssoform.dev/schemas/plan.schema.json",
         "title": "ssoform saved plan",
-        **SavedPlan.model_json_schema(by_alias=True),
+        **SavedPlan.model_json_schema(by_alias=True, mode="serialization"),
     }
 
 
