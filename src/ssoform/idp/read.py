@@ -151,10 +151,11 @@ async def _read_oidc(out: IdpReadout, issuer: str, fetch: _Fetch) -> None:
         )
     try:
         out.jwks_keys = parse_jwks(await fetch(discovery.jwks_uri, _JSON_ACCEPT))
-    except (IdpFetchError, IdpDocumentError) as exc:
-        out.problems.append(
-            Problem("oidc_jwks_unreachable", f"OIDC keys {shown_url(discovery.jwks_uri)}: {exc}")
-        )
+    except IdpFetchError as exc:
+        out.problems.append(Problem("oidc_jwks_unreachable", f"OIDC keys {exc}"))
+    except IdpDocumentError as exc:
+        where = shown_url(discovery.jwks_uri)
+        out.problems.append(Problem("oidc_jwks_unreachable", f"OIDC keys {where}: {exc}"))
 
 
 def resolve_from_metadata(
