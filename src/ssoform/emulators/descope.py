@@ -70,11 +70,33 @@ from ssoform.emulators.gate import Door, GateMiddleware, bearer_token
 
 __all__ = ["DescopeError", "DescopeStore", "create_app"]
 
+# Attribute mapping keys Descope accepts (OpenAPI `AttributeMapping`, `OAuthUserDataClaimsMapping`,
+# plus `phoneNumber`, which the SDKs send); any other key is dropped, as Descope does.
+SAML_ATTRIBUTE_KEYS = frozenset(
+    ["name", "email", "phoneNumber", "group", "givenName", "middleName", "familyName", "picture"]
+)
+OIDC_ATTRIBUTE_KEYS = frozenset(
+    [
+        "loginId",
+        "username",
+        "name",
+        "email",
+        "phoneNumber",
+        "verifiedEmail",
+        "verifiedPhone",
+        "picture",
+        "givenName",
+        "middleName",
+        "familyName",
+        "group",
+    ]
+)
+
 # Settings schemas: field name → kind (see `_check`).
 _SAML_COMMON = {
     "entityId": "str",
     "roleMappings": "roles",
-    "attributeMapping": "attrs",
+    "attributeMapping": "saml_attrs",
     "defaultSSORoles": "strs",
     "groupsPriority": "strs",
     "fgaMappings": "map",
@@ -98,9 +120,9 @@ OIDC = {
     "clientSecret": "secret",
     "scope": "strs",
     "prompt": "strs",
-    "userAttrMapping": "attrs",
+    "userAttrMapping": "oidc_attrs",
     "manageProviderTokens": "bool",
-    "groupsMapping": "any",
+    "groupsMapping": "groups",
     "roleMappings": "roles",
     "defaultSSORoles": "strs",
     "groupsPriority": "strs",
@@ -139,6 +161,19 @@ def _is_role_mapping(value: Any) -> bool:
     )
 
 
+def _is_groups_mapping(value: Any) -> bool:
+    if not isinstance(value, dict) or not set(value) <= {"role", "groups"}:
+        return False
+    role = value.get("role")
+    return (
+        isinstance(role, dict)
+        and set(role) <= {"id", "name"}
+        and isinstance(role.get("name"), str)
+        and bool(role["name"])
+        and _is_strs(value.get("groups", []))
+    )
+
+
 def _is_attribute_mapping(value: Any) -> bool:
     if not isinstance(value, dict):
         return False
@@ -163,14 +198,21 @@ def _check(value: Any, kind: str, name: str) -> Any:
         ok = isinstance(value, dict)
     elif kind == "roles":
         ok = isinstance(value, list) and all(_is_role_mapping(m) for m in value)
-    elif kind == "attrs":
+    elif kind in ("saml_attrs", "oidc_attrs"):
         ok = _is_attribute_mapping(value)
+    elif kind == "groups":
+        ok = isinstance(value, list) and all(_is_groups_mapping(m) for m in value)
     else:
         ok = kind == "any"
     if not ok:
         raise invalid(f"{name} has the wrong type")
     if kind == "roles":
         return [{"groups": list(m.get("groups", [])), "roleName": m["roleName"]} for m in value]
+    if kind == "groups":  # stored in the write shape of `roleMappings`
+        return [{"groups": list(m.get("groups", [])), "roleName": m["role"]["name"]} for m in value]
+    if kind in ("saml_attrs", "oidc_attrs"):
+        known = SAML_ATTRIBUTE_KEYS if kind == "saml_attrs" else OIDC_ATTRIBUTE_KEYS
+        return {k: v for k, v in value.items() if k in known or k == "customAttributes"}
     return value
 
 
@@ -289,6 +331,10 @@ async def configure_oidc(request: Request) -> Response:
     body = await _body(request, {"tenantId", "settings", "domains", "ssoId"})
     tenant_id = _text(body, "tenantId", required=True)
     settings = _settings(body, OIDC, ("clientId",))
+    if "groupsMapping" in settings and "roleMappings" in settings:
+        raise invalid("settings.groupsMapping and settings.roleMappings are exclusive")
+    if "groupsMapping" in settings:
+        settings["roleMappings"] = settings.pop("groupsMapping")
     _store(request).configure_oidc(
         tenant_id, _text(body, "ssoId"), settings=settings, domains=_domains(body)
     )
