@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.responses import JSONResponse
 
 from emulated import Harness, actions
 from manifest.certgen import make_pem
@@ -231,3 +232,46 @@ def test_base_url_override_still_wins() -> None:
         }
     )
     assert DescopeDriver.base_url_for(config) == "https://descope.internal.example"
+
+
+class _WithoutAuthTypeCall:
+    """The emulator, except that the experimental `authtype` call is refused as unknown."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.refused = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/v1/mgmt/sso/settings/authtype":
+            self.refused += 1
+            response = JSONResponse(
+                {"errorCode": "E011404", "errorDescription": "Not found", "errorMessage": "?"},
+                status_code=404,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def test_disabling_the_default_falls_back_to_tenant_settings(
+    h: Harness, store: DescopeStore
+) -> None:
+    store.tenants["T2acme"].self_provisioning_domains = ["acme.com"]
+    wrapped = _WithoutAuthTypeCall(create_app(store=store))
+    h.apps["ds"] = wrapped  # type: ignore[assignment]
+    await h.apply()
+    h.write(_manifest(SAML.replace("}", ", enabled: false}")))
+    plan = await h.converge()
+    assert actions(plan) == {ACME: "no-op"}
+    assert wrapped.refused == 1
+    assert store.config("T2acme").auth_type == "none"
+    assert store.config("T2acme").saml  # kept
+    assert store.tenants["T2acme"].self_provisioning_domains == ["acme.com"]  # sent back
+
+
+async def test_a_named_configuration_has_no_fallback(h: Harness, store: DescopeStore) -> None:
+    h.apps["ds"] = _WithoutAuthTypeCall(create_app(store=store))  # type: ignore[assignment]
+    h.write(_manifest(SAML.replace("}", ", sso_id: okta, display_name: Okta, enabled: false}")))
+    result = await h.apply()
+    assert not result.ok
+    assert "no other published way" in str(result.failed)

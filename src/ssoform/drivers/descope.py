@@ -25,7 +25,7 @@ from ssoform.drivers.base import (
 )
 from ssoform.drivers.descope_manifest import DEFAULT, imported
 from ssoform.drivers.descope_settings import kept_oidc, kept_saml
-from ssoform.drivers.http import ApiCaller, HttpDriver
+from ssoform.drivers.http import ApiCaller, HttpDriver, scrub
 from ssoform.errors import DriverError
 from ssoform.manifest.certificates import parse_pem
 from ssoform.manifest.checks import connection_domains
@@ -39,6 +39,10 @@ from ssoform.manifest.models import (
 from ssoform.model import Desired, Live
 
 __all__ = ["DescopeDriver"]
+
+
+_BODY_REFUSED = frozenset({"E011001", "E011004"})
+"""Error codes meaning the request body itself was refused (malformed, invalid arguments)."""
 
 
 class _DescopeApi(ApiCaller):
@@ -278,13 +282,56 @@ class DescopeDriver(HttpDriver):
         )
 
     async def _set_auth_type(self, desired: Desired, auth_type: str) -> None:
+        """Enable or disable a configuration, keeping it. The `authtype` call is published
+        (SDK releases of 2026-08) but its body names are not: `tenantId`/`authType`/`ssoId` are
+        inferred from the sibling calls. Refused as unknown (404) or malformed (400
+        `E011001`/`E011004`), the default configuration falls back to the documented tenant
+        settings call; a named one has no documented alternative and fails. A 404 `E011004`
+        (tenant or configuration not found) is an answer, not a refusal."""
         body: dict[str, Any] = {"tenantId": desired.scope, "authType": auth_type}
         if desired.key != DEFAULT:
             body["ssoId"] = desired.key
-        await self.api.call(
+        call = f"set auth type {auth_type} for {desired.key} of tenant {desired.scope}"
+        status, answer = await self.api.call(
             "POST",
             "/v1/mgmt/sso/settings/authtype",
-            call=f"set auth type {auth_type} for {desired.key} of tenant {desired.scope}",
+            call=call,
+            json_body=body,
+            idempotent=True,
+            allow=(400, 404),
+        )
+        if status < 400:
+            return
+        code, message = self.api.error_detail(answer)
+        message = scrub(message, tuple(self.ctx.credentials.values()))
+        refused = code in _BODY_REFUSED if status == 400 else code != "E011004"
+        if not refused:  # a real answer about this tenant or configuration
+            raise DriverError(self.name, call, message, status=status, code=code)
+        if desired.key != DEFAULT:
+            raise DriverError(
+                self.name,
+                call,
+                f"Descope refused the authtype call ({code or status}: {message}); a named "
+                "configuration has no other published way to be enabled or disabled",
+                status=status,
+                code=code,
+            )
+        await self._set_tenant_auth_type(desired.scope, auth_type)
+
+    async def _set_tenant_auth_type(self, tenant_id: str, auth_type: str) -> None:
+        """The documented fallback for the default configuration: the tenant settings call,
+        sending back every setting this same call read, with only `authType` changed."""
+        read = f"load settings of tenant {tenant_id}"
+        _, current = await self.api.call(
+            "GET", "/v1/mgmt/tenant/settings", call=read, params={"id": tenant_id}
+        )
+        if not isinstance(current, Mapping):
+            raise DriverError(self.name, read, "answer is not a JSON object")
+        body = {**current, "tenantId": tenant_id, "authType": auth_type}
+        await self.api.call(
+            "POST",
+            "/v1/mgmt/tenant/settings",
+            call=f"set auth type {auth_type} of tenant {tenant_id} (tenant settings)",
             json_body=body,
             idempotent=True,
         )
