@@ -47,6 +47,22 @@ _USER_MAPPING_KEYS = (
     "verifiedPhone",
 )
 
+_CLAIM_KEYS = (
+    "loginId",
+    "username",
+    "name",
+    "email",
+    "phoneNumber",
+    "verifiedEmail",
+    "verifiedPhone",
+    "picture",
+    "givenName",
+    "middleName",
+    "familyName",
+    "group",
+)
+"""OIDC `userAttrMapping` keys, each answered (empty when unset) as the SAML mapping's are."""
+
 
 class DescopeError(Exception):
     """A refusal, answered as `{errorCode, errorDescription, errorMessage}`."""
@@ -370,11 +386,16 @@ _OIDC_DEFAULTS: dict[str, Any] = {
 def _oidc_view(config: SsoConfig) -> dict[str, Any]:
     stored = {k: v for k, v in (config.oidc or {}).items() if not k.endswith("Sha256")}
     roles = stored.pop("roleMappings", [])
+    claims = stored.pop("userAttrMapping", {})
     return {
         **_OIDC_DEFAULTS,
         **stored,
         "clientSecret": "",
         "redirectUrl": config.oidc_redirect_url,
+        "userAttrMapping": {
+            **{key: claims.get(key, "") for key in _CLAIM_KEYS},
+            "customAttributes": dict(claims.get("customAttributes", {})),
+        },
         "groupsMapping": _groups_mapping(roles),
         "lastSuccessTestTime": 0,
     }
