@@ -16,7 +16,10 @@ Choices made where the reference says [?] or [I]:
 - Unknown fields are refused (E011004) at the top level and inside `settings`, so a driver that
   sends read-model names (`idpSSOUrl`) or deprecated casing (`redirectURL`) fails loudly. JSON
   `null` counts as absent. SDK extras are accepted: `entityId` on metadata settings,
-  `phoneNumber` (and any string key) in attribute mappings.
+  `phoneNumber` in attribute mappings. Attribute mapping keys outside the published set are
+  dropped, as Descope drops them.
+- OIDC role mappings are accepted as `groupsMapping` (go-sdk) or `roleMappings` (OpenAPI), not
+  both, and always read back as `groupsMapping`.
 - Required settings: SAML manual `idpUrl`, `entityId`, `idpCert`; SAML metadata
   `idpMetadataUrl`; OIDC `clientId`. `displayName` for `settings/new`, `name` for tenant create.
 - Configure calls answer `200 {}`, are full replaces (omitted `domains`/`redirectUrl` reset
@@ -25,9 +28,12 @@ Choices made where the reference says [?] or [I]:
   Configure calls, `settings/new` and tenant create honour `Emulator.ambiguous_create()`.
 - Domains: stored lower-cased and de-duplicated. Each SSO configuration (default or named) has
   its own domains; a domain may belong to one configuration in the whole project unless
-  `allow_duplicate_domains`. In `LoadSSOSettingsResponse`, `tenant.domains`/`tenant.authType`
-  are that configuration's; `GET /v1/mgmt/tenant` shows the union of all its configurations'
-  domains and the default configuration's authType.
+  `allow_duplicate_domains`. In `LoadSSOSettingsResponse`, `tenant` is the published
+  tenant-wide `Tenant` object, except that for a named configuration its `domains`/`authType`
+  are that configuration's: INFERRED (Descope publishes no per-configuration place for them;
+  the authtype call and per-`ssoId` `domains` exist, so they are stored per configuration).
+  `GET /v1/mgmt/tenant` shows the union of all its configurations' domains and the default
+  configuration's authType.
 - `/v1/mgmt/sso/settings/authtype` refuses `saml`/`oidc` when that protocol was never configured.
 - Deleting the default configuration resets it (authType `none`, no domains, new ACS URL);
   deleting a named one removes it. The generated `spACSUrl` changes on every recreation.
