@@ -275,3 +275,20 @@ async def test_a_named_configuration_has_no_fallback(h: Harness, store: DescopeS
     result = await h.apply()
     assert not result.ok
     assert "no other published way" in str(result.failed)
+
+
+async def test_the_manifest_can_manage_additional_certificates(
+    h: Harness, store: DescopeStore, tmp_path: Path
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    (tmp_path / "next.pem").write_text(make_pem("next.okta.com", now, now + dt.timedelta(days=9)))
+    h.write(
+        _manifest(SAML).replace(
+            "      certificate: {file: idp.pem}\n",
+            "      certificate: {file: idp.pem}\n"
+            "      additional_certificates: [{file: next.pem}]\n",
+        )
+    )
+    assert actions(await h.converge()) == {ACME: "no-op"}
+    read = (await _load(store))["saml"]
+    assert read["idpAdditionalCertificates"] == [(tmp_path / "next.pem").read_text().strip()]
