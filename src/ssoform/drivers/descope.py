@@ -485,9 +485,7 @@ def _kept_for(live: Live | None, protocol: str) -> dict[str, Any]:
     """Settings ssoform does not manage, as `live` read them, in `protocol`'s write shape."""
     if live is None:
         return {}
-    if protocol == "oidc":
-        return kept_oidc(_map(live.status.get("oidc_read")))
-    return kept_saml(_map(live.status.get("saml_read")), metadata=protocol == "saml-metadata")
+    return dict(_map(_map(live.status.get("kept")).get(protocol)))
 
 
 def _live(scope: str, item: Mapping[str, Any]) -> Live:
@@ -537,7 +535,10 @@ def _live(scope: str, item: Mapping[str, Any]) -> Live:
     status = {
         "auth_type": auth_type,
         "certificate_pem": _text(saml.get("idpCertificate")),
-        "saml_read": dict(saml),
-        "oidc_read": dict(oidc),
+        "kept": {
+            "saml": kept_saml(saml, metadata=False),
+            "saml-metadata": kept_saml(saml, metadata=True),
+            "oidc": kept_oidc(oidc),
+        },
     }
     return Live(scope=scope, key=key, id=key, fields=fields, status=status)
