@@ -292,3 +292,18 @@ async def test_the_manifest_can_manage_additional_certificates(
     assert actions(await h.converge()) == {ACME: "no-op"}
     read = (await _load(store))["saml"]
     assert read["idpAdditionalCertificates"] == [(tmp_path / "next.pem").read_text().strip()]
+
+
+async def test_the_manifest_can_manage_the_sp_keys_write_only(
+    h: Harness, store: DescopeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SP_SIGN_KEY", "sp-sign-key-canary-1")
+    h.write(_manifest(SAML.replace("}", ", sp_sign_key: {env: SP_SIGN_KEY}}")))
+    assert actions(await h.converge()) == {ACME: "no-op"}
+    saml = store.config("T2acme").saml
+    assert saml is not None and "spSignKeySha256" in saml
+    assert "sp-sign-key-canary-1" not in str(store.to_json())
+    monkeypatch.setenv("SP_SIGN_KEY", "sp-sign-key-canary-2")
+    plan = await h.plan()
+    assert [(c.path, c.write_only) for c in plan.changes[0].changes] == [("sp_sign_key", "changed")]
+    assert actions(await h.converge()) == {ACME: "no-op"}

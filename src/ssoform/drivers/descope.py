@@ -72,7 +72,7 @@ class DescopeDriver(HttpDriver):
                 "default_roles",
             }
         ),
-        write_only=frozenset({"client_secret"}),
+        write_only=frozenset({"client_secret", "sp_encryption_key", "sp_sign_key"}),
         rate_limit=(100, 60.0),
         max_concurrency=4,
     )
@@ -132,6 +132,9 @@ class DescopeDriver(HttpDriver):
             fields["saml"], payload = _saml_fields(idp, connection.protocol, idp_dir)
             if connection.subject_name_id_format is not None:
                 fields["subject_name_id_format"] = connection.subject_name_id_format
+            for name in ("sp_encryption_key", "sp_sign_key"):
+                if (ref := getattr(connection, name)) is not None:
+                    secrets[name] = ref
             if payload.get("additional_pems"):
                 fields["additional_certificates"] = [
                     _cert_id(pem) for pem in payload["additional_pems"]
@@ -257,6 +260,12 @@ class DescopeDriver(HttpDriver):
             managed["attributeMapping"] = fields["attribute_mapping"]
             if "subject_name_id_format" in fields:
                 managed["subjectNameIdFormat"] = fields["subject_name_id_format"]
+            for name, wire in (
+                ("sp_encryption_key", "spEncryptionKey"),
+                ("sp_sign_key", "spSignKey"),
+            ):
+                if name in secrets:
+                    managed[wire] = secrets[name]
             body["redirectUrl"] = fields["redirect_url"]
             if protocol == "saml-metadata":
                 path = "/v1/mgmt/sso/saml/metadata"

@@ -201,14 +201,22 @@ class DescopeConnection(_ConnectionBase):
     subject_name_id_format: str | None = Field(
         default=None, description="SAML only: the NameID format. Absent: left as it is."
     )
+    sp_encryption_key: SecretRef | None = Field(
+        default=None, description="SAML only: the SP's encryption key (PEM). Write-only."
+    )
+    sp_sign_key: SecretRef | None = Field(
+        default=None, description="SAML only: the SP's signing key (PEM). Write-only."
+    )
 
     @model_validator(mode="after")
     def _known_attribute_keys(self) -> DescopeConnection:
         problems = [attribute_key_problem(k, self.protocol) for k in self.attribute_mapping]
         if any(problems):
             raise ValueError("attribute_mapping: " + "; ".join(p for p in problems if p))
-        if self.subject_name_id_format is not None and self.protocol == "oidc":
-            raise ValueError("subject_name_id_format applies to SAML connections only")
+        saml_only = ("subject_name_id_format", "sp_encryption_key", "sp_sign_key")
+        for name in saml_only:
+            if getattr(self, name) is not None and self.protocol == "oidc":
+                raise ValueError(f"{name} applies to SAML connections only")
         return self
 
 
