@@ -307,3 +307,14 @@ async def test_the_manifest_can_manage_the_sp_keys_write_only(
     plan = await h.plan()
     assert [(c.path, c.write_only) for c in plan.changes[0].changes] == [("sp_sign_key", "changed")]
     assert actions(await h.converge()) == {ACME: "no-op"}
+
+
+async def test_a_disabled_configuration_holding_both_protocols_is_explained(
+    h: Harness, store: DescopeStore
+) -> None:
+    await h.apply()
+    h.write(_manifest(OIDC_ROLES[:-1] + ", enabled: false}"))
+    await h.apply()
+    plan = await h.plan()
+    change = plan.changes[0]
+    assert any("holds both SAML and OIDC" in n for n in change.notes), change.notes

@@ -355,6 +355,15 @@ class DescopeDriver(HttpDriver):
                     "cannot sign in until another method is configured",
                 )
             )
+        ambiguous = live is not None and live.status.get("ambiguous_protocol")
+        if ambiguous and any(c.path == "protocol" for c in changes):
+            return Guidance(
+                notes=(
+                    "this configuration is disabled and holds both SAML and OIDC "
+                    "settings; Descope does not say which was used last, so it reads as "
+                    "SAML and this change may show again until it is enabled",
+                )
+            )
         return Guidance()
 
     # --- drift and import hooks ------------------------------------------------------------
@@ -543,6 +552,9 @@ def _live(scope: str, item: Mapping[str, Any]) -> Live:
             ]
     status = {
         "auth_type": auth_type,
+        "ambiguous_protocol": auth_type == "none"
+        and bool(_text(oidc.get("clientId")))
+        and protocol != "oidc",
         "certificate_pem": _text(saml.get("idpCertificate")),
         "kept": {
             "saml": kept_saml(saml, metadata=False),
