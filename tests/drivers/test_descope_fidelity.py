@@ -15,9 +15,11 @@ from starlette.responses import JSONResponse
 from emulated import Harness, actions
 from manifest.certgen import make_pem
 from ssoform.drivers.descope import DescopeDriver
+from ssoform.drivers.descope_manifest import imported
 from ssoform.emulators.base import emulator_transport
 from ssoform.emulators.descope import DescopeStore, create_app
 from ssoform.manifest.models import DescopeProvider
+from ssoform.model import Live
 
 BASE = """
 version: 1
@@ -318,3 +320,17 @@ async def test_a_disabled_configuration_holding_both_protocols_is_explained(
     plan = await h.plan()
     change = plan.changes[0]
     assert any("holds both SAML and OIDC" in n for n in change.notes), change.notes
+
+
+async def test_import_proposes_groups_priority_and_name_id_format(
+    h: Harness, store: DescopeStore
+) -> None:
+    fmt = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+    h.write(_manifest(SAML[:-1] + f", subject_name_id_format: '{fmt}', groups_priority: [a]}}"))
+    await h.apply()
+    plan = await h.plan()
+    assert actions(plan) == {ACME: "no-op"}
+    live = plan.changes[0].before
+    assert live is not None
+    proposed = imported(Live("T2acme", "default", "default", live)).connection
+    assert (proposed["subject_name_id_format"], proposed["groups_priority"]) == (fmt, ["a"])
