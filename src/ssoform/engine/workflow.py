@@ -17,6 +17,9 @@ from ssoform.engine.planner import Planner, PlanOptions
 from ssoform.engine.runner import DriverSet, RunConfig, expand_desired, open_drivers
 from ssoform.engine.state import State, state_key
 from ssoform.errors import PlanError, StalePlanError, UnsafePlanError
+from ssoform.idp.findings import IdpSide
+from ssoform.idp.read import resolve_from_metadata
+from ssoform.idp.run import binding_of, note_picks, read_for
 from ssoform.manifest.diagnostics import path_to_str
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.secrets import SecretResolver
@@ -64,6 +67,7 @@ async def make_plan(
     manifest_paths: Sequence[str] = (),
 ) -> PlanOutcome:
     _check_loaded(loaded)
+    loaded, picks = resolve_from_metadata(loaded, await read_for(loaded, config, everything=False))
     assert loaded.manifest is not None
     state = load_state(backend, create=True)
     desired = expand_desired(loaded, config)
@@ -81,7 +85,7 @@ async def make_plan(
         if progress is not None:
             budgets = drivers.budgets
             planner.on_read = lambda totals: progress.begin("reading", budgets, totals)
-        plan = await planner.plan()
+        plan = note_picks(await planner.plan(), binding_of(loaded, config), picks)
         stats = {n: b.stats for n, b in drivers.budgets.items()}
     return PlanOutcome(
         plan.model_copy(
@@ -104,6 +108,10 @@ async def make_drift(
 ) -> DriftReport:
     """Read everything in scope and report drift; reads state, never writes it."""
     _check_loaded(loaded)
+    readouts = await read_for(loaded, config, everything=True)
+    written = loaded.manifest
+    assert written is not None
+    loaded, _picks = resolve_from_metadata(loaded, readouts)
     assert loaded.manifest is not None
     state = load_state(backend, create=False)
     desired = expand_desired(loaded, config)
@@ -123,7 +131,8 @@ async def make_drift(
             update={"manifest_paths": tuple(manifest_paths), "sandbox": config.sandbox is not None}
         )
         certificates = {path_to_str(p): c for p, c in loaded.certificates.items()}
-        return build_report(plan, live, drivers.drivers, certificates, drift)
+        idp = IdpSide(written, readouts, binding_of(loaded, config))
+        return build_report(plan, live, drivers.drivers, certificates, drift, idp)
 
 
 async def apply_plan(
@@ -149,6 +158,7 @@ async def apply_plan(
     the expansion of this same `loaded` manifest, when there is one.
     """
     _check_loaded(loaded)
+    loaded, _picks = resolve_from_metadata(loaded, await read_for(loaded, config, everything=False))
     assert loaded.manifest is not None
     with backend.lock("apply"):
         state = load_state(backend, create=False)
