@@ -18,7 +18,7 @@ import pytest
 from ssoform.cli import main
 from ssoform.engine.runner import RunConfig
 from ssoform.engine.state import State
-from ssoform.engine.transport import MAX_BODY_BYTES
+from ssoform.transport import MAX_BODY_BYTES
 
 IDP = """
 identity_providers:

@@ -18,10 +18,12 @@ from ssoform.errors import ManifestError
 from ssoform.manifest.diagnostics import Severity
 from ssoform.manifest.load import LoadedManifest, LoadOptions, load_manifest
 from ssoform.sandbox.session import DEFAULT_SANDBOX_DIR, SandboxSession
+from ssoform.transport import DEFAULT_MAX_WAIT
 
 __all__ = [
     "backend_for",
     "load_valid",
+    "max_wait_from_env",
     "resolve_state",
     "run_config",
     "sandbox_for",
@@ -109,7 +111,26 @@ def run_config(
     sandbox: SandboxSession | None = None,
     progress: Progress | None = None,
 ) -> RunConfig:
-    return RunConfig(allow_outside_files=allow_outside_files, sandbox=sandbox, progress=progress)
+    return RunConfig(
+        allow_outside_files=allow_outside_files,
+        sandbox=sandbox,
+        progress=progress,
+        max_wait=max_wait_from_env(),
+    )
+
+
+def max_wait_from_env() -> float:
+    """`SSOFORM_MAX_WAIT` (seconds), the longest wait a provider may ask for; default 300."""
+    raw = os.environ.get("SSOFORM_MAX_WAIT", "").strip()
+    if not raw:
+        return DEFAULT_MAX_WAIT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise click.UsageError(f"SSOFORM_MAX_WAIT must be a number of seconds, not {raw[:40]!r}")
+    return value
 
 
 def use_color() -> bool:

@@ -1,0 +1,179 @@
+"""Making untrusted text safe to show and to store: secrets out, control characters out, capped.
+
+Every text a provider sends back (error messages and codes, header values such as `Location` and
+`Content-Type`, ids) passes `scrub` before it reaches a `DriverError`, and so the terminal, the
+logs or the state journal. A provider that echoes a request may hand a secret back in any of the
+encodings it travelled in, so each secret is looked for raw, JSON-escaped (once and twice, with
+and without `\\/` and `\\uXXXX` escapes), percent-encoded (path and form styles, upper and lower
+hex) and in base64 and base64url (padded or not, and at each of the three byte alignments it can
+take inside a longer base64 text). ANSI escape sequences and every control, format and separator
+character go, newlines become spaces, so a provider cannot print a line of its own (a fake
+`Apply complete!`). The result is at most `MAX_TEXT` characters.
+
+The registry holds every secret value resolved this run (credentials and the secrets sent);
+`ssoform.logs` redacts log records with it too.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+import unicodedata
+import urllib.parse
+from collections.abc import Iterable
+
+__all__ = [
+    "MAX_TEXT",
+    "REDACTED",
+    "clean",
+    "known_secrets",
+    "redact_secrets",
+    "register_secret",
+    "scrub",
+    "secret_forms",
+]
+
+REDACTED = "(sensitive)"
+MAX_TEXT = 300
+"""The longest provider-sourced text ssoform shows or stores, in characters."""
+MIN_SECRET = 4
+"""Shorter values are not treated as secrets (they would blank out ordinary words)."""
+
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erase line
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b[@-_]"  # other two-byte escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # the 8-bit CSI
+)
+_SPACES = re.compile(r"[\t\n\r\v\f\x85\u2028\u2029]+")
+_DROPPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+class _Index:
+    """Secret spellings by their first characters, longest first: one pass over a text finds
+    them all, however many secrets a run resolved (a regular expression of thousands of
+    alternatives would try each at every position)."""
+
+    def __init__(self) -> None:
+        self.by_prefix: dict[str, list[str]] = {}
+        self.secrets: set[str] = set()
+        self.longest = 0
+
+    def add(self, value: str) -> None:
+        if value in self.secrets or len(value) < MIN_SECRET:
+            return
+        self.secrets.add(value)
+        for form in secret_forms(value):
+            forms = self.by_prefix.setdefault(form[:MIN_SECRET], [])
+            if form not in forms:
+                self.longest = max(self.longest, len(form))
+                forms.append(form)
+                forms.sort(key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        if not self.by_prefix:
+            return text
+        parts: list[str] = []
+        i = last = 0
+        end = len(text) - MIN_SECRET
+        while i <= end:
+            for form in self.by_prefix.get(text[i : i + MIN_SECRET], ()):
+                if text.startswith(form, i):
+                    parts.extend((text[last:i], REDACTED))
+                    i = last = i + len(form)
+                    break
+            else:
+                i += 1
+        return "".join(parts) + text[last:] if parts else text
+
+
+_REGISTERED = _Index()
+
+
+def register_secret(value: str) -> None:
+    """Remember a secret value so that no error, journal entry or log line ever shows it."""
+    _REGISTERED.add(value)
+
+
+def known_secrets() -> frozenset[str]:
+    """Every secret value registered this run."""
+    return frozenset(_REGISTERED.secrets)
+
+
+def scrub(text: object, secrets: Iterable[str] = (), *, limit: int = MAX_TEXT) -> str:
+    """`text` made safe to show: every secret (registered or given) in every encoding replaced
+    by `(sensitive)`, escapes and control characters removed, at most `limit` characters."""
+    secrets = tuple(secrets)
+    longest = max((len(f) for s in secrets for f in secret_forms(s)), default=0)
+    value = clean(str(text))
+    value = value[: 4 * limit + 2 * max(longest, _REGISTERED.longest)]  # bound the work
+    value = redact_secrets(value, secrets)
+    return value if len(value) <= limit else value[: limit - 3] + "..."
+
+
+def redact_secrets(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every secret (registered or given) in every encoding replaced, nothing else
+    changed (for log records, which may span lines)."""
+    extra = [s for s in secrets if s not in _REGISTERED.secrets and len(s) >= MIN_SECRET]
+    if extra:
+        index = _Index()
+        for value in extra:
+            index.add(value)
+        text = index.redact(text)
+    return _REGISTERED.redact(text)
+
+
+def clean(text: str) -> str:
+    """`text` on one line: ANSI escapes dropped, line breaks and tabs turned into one space, and
+    every other control, format (bidi overrides, zero-width) or separator character dropped."""
+    text = _SPACES.sub(" ", _ESCAPES.sub("", text))
+    if text.isprintable():
+        return text
+    return "".join(c for c in text if unicodedata.category(c) not in _DROPPED)
+
+
+@functools.lru_cache(maxsize=1024)
+def secret_forms(value: str) -> frozenset[str]:
+    """Every spelling of `value` a provider can send back (the value itself included)."""
+    forms = {value, clean(value)}  # a value holding a newline reaches the text cleaned
+    for text in (value, *_json_forms(value)):
+        forms.add(text)
+        for safe in ("", "/"):
+            quoted = urllib.parse.quote(text, safe=safe)
+            forms.update({quoted, _lower_hex(quoted)})
+        plus = urllib.parse.quote_plus(text)
+        forms.update({plus, _lower_hex(plus)})
+    forms.update(_base64_forms(value.encode()))
+    return frozenset(f for f in forms if len(f) >= MIN_SECRET)
+
+
+def _json_forms(value: str) -> set[str]:
+    once = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    forms = set(once)
+    for text in once:
+        forms.add(text.replace("/", "\\/"))
+        forms.add(json.dumps(text)[1:-1])  # escaped twice: a JSON body quoted in a JSON message
+    return forms
+
+
+def _lower_hex(quoted: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted)
+
+
+def _base64_forms(raw: bytes) -> set[str]:
+    """The secret in base64 and base64url, whole, and the part of it that is the same wherever
+    it starts within a longer encoded text (each of the three alignments, edges dropped)."""
+    forms: set[str] = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(raw).decode()
+        forms.update({whole, whole.rstrip("=")})
+        if len(raw) < 9:
+            continue
+        for shift in range(3):
+            encoded = encode(b"\0" * shift + raw).decode()
+            start = 4 if shift else 0  # the first group mixes in bytes that are not the secret
+            stop = len(raw) + shift - (len(raw) + shift) % 3  # whole groups of the secret only
+            forms.add(encoded[start : stop // 3 * 4])
+    return forms
