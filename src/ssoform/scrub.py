@@ -145,7 +145,7 @@ def secret_forms(value: str) -> frozenset[str]:
             forms.update({quoted, _lower_hex(quoted)})
         plus = urllib.parse.quote_plus(text)
         forms.update({plus, _lower_hex(plus)})
-    forms.update(_base64_forms(value.encode()))
+        forms.update(_base64_forms(text.encode()))
     return frozenset(f for f in forms if len(f) >= MIN_SECRET)
 
 
