@@ -94,6 +94,10 @@ def untrusted_certificate(exc: BaseException) -> str | None:
     return None
 
 
+async def _sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)  # looked up at each call, so a test may replace it
+
+
 class RetryableResponse(Exception):
     def __init__(self, response: httpx.Response, wait: float | None) -> None:
         super().__init__(f"HTTP {response.status_code}")
@@ -113,7 +117,7 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
         max_wait: float = DEFAULT_MAX_WAIT,
         deadline: float = DEFAULT_DEADLINE,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._inner = inner
         self.budget = budget
@@ -123,7 +127,7 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
         self.max_wait = max_wait
         self.deadline = deadline
         self._clock = clock
-        self._sleep = sleep
+        self._sleep = sleep or _sleep
         self._spent_until = 0.0
         """The provider said its quota is spent until then (clock time), beyond `max_wait`."""
 
