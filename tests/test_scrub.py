@@ -84,3 +84,12 @@ def test_every_part_of_a_driver_error_is_scrubbed() -> None:
     )
     assert "canary" not in str(error) and "\n" not in str(error)
     assert error.code == REDACTED
+
+
+def test_the_journal_never_stores_unscrubbed_text() -> None:
+    from ssoform.engine.state import State
+
+    register_secret("journal-canary-0b1e")
+    state = State()
+    state.journal_append("a/b/c/d", "create", "failed", "echo journal-canary-0b1e\n\x1b[31mred")
+    assert state.journal[-1].detail == f"echo {REDACTED} red"
