@@ -219,3 +219,9 @@ def test_the_ceiling_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("SSOFORM_MAX_WAIT", "soon")
     with pytest.raises(Exception, match="SSOFORM_MAX_WAIT must be a number of seconds"):
         max_wait_from_env()
+
+
+async def test_a_gzip_body_already_read_by_the_inner_transport_is_not_decoded_twice() -> None:
+    body = gzip.compress(b'{"result": ["ok"]}')
+    r = rig(lambda _r: httpx.Response(200, content=body, headers={"content-encoding": "gzip"}))
+    assert await r.api.call("GET", "/things", call="list things") == (200, {"result": ["ok"]})
