@@ -52,54 +52,76 @@ _DROPPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 class _Index:
-    """Secret spellings by their first characters, longest first: one pass over a text finds
-    them all, however many secrets a run resolved (a regular expression of thousands of
-    alternatives would try each at every position)."""
+    """Secret spellings, found in one pass over a text however many secrets a run resolved: at
+    each position, the spellings' first characters say whether any may start there and which
+    lengths to try (longest first), and a set lookup says whether one does. (A regular
+    expression of thousands of alternatives would try each at every position.)"""
 
     def __init__(self) -> None:
-        self.by_prefix: dict[str, list[str]] = {}
+        self.forms: set[str] = set()
         self.secrets: set[str] = set()
         self.longest = 0
+        self._lengths: dict[str, set[int]] = {}
+        self._order: dict[str, tuple[int, ...]] = {}
 
     def add(self, value: str) -> None:
         if value in self.secrets or len(value) < MIN_SECRET:
             return
         self.secrets.add(value)
-        for form in secret_forms(value):
-            forms = self.by_prefix.setdefault(form[:MIN_SECRET], [])
-            if form not in forms:
-                self.longest = max(self.longest, len(form))
-                forms.append(form)
-                forms.sort(key=len, reverse=True)
+        for form in secret_forms(value) - self.forms:
+            self.forms.add(form)
+            prefix = form[:MIN_SECRET]
+            self._lengths.setdefault(prefix, set()).add(len(form))
+            self._order.pop(prefix, None)
+            self.longest = max(self.longest, len(form))
+
+    def _lengths_at(self, prefix: str) -> tuple[int, ...]:
+        order = self._order.get(prefix)
+        if order is None:
+            order = self._order[prefix] = tuple(sorted(self._lengths[prefix], reverse=True))
+        return order
 
     def redact(self, text: str) -> str:
-        if not self.by_prefix:
+        if not self.forms:
             return text
         parts: list[str] = []
         i = last = 0
         end = len(text) - MIN_SECRET
         while i <= end:
-            for form in self.by_prefix.get(text[i : i + MIN_SECRET], ()):
-                if text.startswith(form, i):
+            prefix = text[i : i + MIN_SECRET]
+            if prefix in self._lengths:
+                found = next(
+                    (n for n in self._lengths_at(prefix) if text[i : i + n] in self.forms), 0
+                )
+                if found:
                     parts.extend((text[last:i], REDACTED))
-                    i = last = i + len(form)
-                    break
-            else:
-                i += 1
+                    i = last = i + found
+                    continue
+            i += 1
         return "".join(parts) + text[last:] if parts else text
 
 
 _REGISTERED = _Index()
+_PENDING: set[str] = set()
+"""Registered but not yet indexed: spelling out each secret's forms waits for the first text
+to scrub (a plan of thousands of OIDC connections registers thousands and may scrub none)."""
 
 
 def register_secret(value: str) -> None:
     """Remember a secret value so that no error, journal entry or log line ever shows it."""
-    _REGISTERED.add(value)
+    if len(value) >= MIN_SECRET and value not in _REGISTERED.secrets:
+        _PENDING.add(value)
 
 
 def known_secrets() -> frozenset[str]:
     """Every secret value registered this run."""
-    return frozenset(_REGISTERED.secrets)
+    return frozenset(_REGISTERED.secrets | _PENDING)
+
+
+def _registered() -> _Index:
+    while _PENDING:
+        _REGISTERED.add(_PENDING.pop())
+    return _REGISTERED
 
 
 def scrub(text: object, secrets: Iterable[str] = (), *, limit: int = MAX_TEXT) -> str:
@@ -108,7 +130,7 @@ def scrub(text: object, secrets: Iterable[str] = (), *, limit: int = MAX_TEXT) -
     secrets = tuple(secrets)
     longest = max((len(f) for s in secrets for f in secret_forms(s)), default=0)
     value = clean(str(text))
-    value = value[: 4 * limit + 2 * max(longest, _REGISTERED.longest)]  # bound the work
+    value = value[: 4 * limit + 2 * max(longest, _registered().longest)]  # bound the work
     value = redact_secrets(value, secrets)
     return value if len(value) <= limit else value[: limit - 3] + "..."
 
@@ -116,13 +138,14 @@ def scrub(text: object, secrets: Iterable[str] = (), *, limit: int = MAX_TEXT) -
 def redact_secrets(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` with every secret (registered or given) in every encoding replaced, nothing else
     changed (for log records, which may span lines)."""
-    extra = [s for s in secrets if s not in _REGISTERED.secrets and len(s) >= MIN_SECRET]
+    registered = _registered()
+    extra = [s for s in secrets if s not in registered.secrets and len(s) >= MIN_SECRET]
     if extra:
         index = _Index()
         for value in extra:
             index.add(value)
         text = index.redact(text)
-    return _REGISTERED.redact(text)
+    return registered.redact(text)
 
 
 def clean(text: str) -> str:
