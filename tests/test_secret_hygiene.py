@@ -101,6 +101,8 @@ class EchoingTransport(httpx.AsyncBaseTransport):
         body = request.content.decode()
         if request.method != "GET" and "echo.example" in body:
             channel = next((c for c in CHANNELS if f"{c}.echo.example" in body), "message")
+            if request.url.host == "api.descope.com":
+                channel = "code"  # Descope's own shape: `errorCode`
             return _echo(request, channel)
         return await self.inner.handle_async_request(request)
 
@@ -181,6 +183,7 @@ def test_no_canary_anywhere(
     journal = json.loads(files["state.json"])["journal"]
     failed = [e["detail"] for e in journal if e["outcome"] == "failed"]
     assert any("rejected" in detail for detail in failed)
+    assert any(detail.startswith("ds: ") and "HTTP 400 (sensitive)" in detail for detail in failed)
     for channel in ("refused to follow a redirect to https://evil.example/", "HTTP 200: "):
         assert any(channel in detail for detail in failed), (channel, failed)
     assert "\x1b" not in output and "\nApply complete!" not in output  # no line of its own
