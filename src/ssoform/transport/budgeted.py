@@ -203,7 +203,7 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
             if (idempotent or response.status_code == 429) and (wait or 0.0) > self.max_wait:
                 raise WaitTooLong(
                     f"asked to wait {wait:.0f} s before asking again, longer than the "
-                    f"{self.max_wait:.0f} s ceiling (SSOFORM_MAX_WAIT)",
+                    f"{self.max_wait:g} s ceiling (SSOFORM_MAX_WAIT)",
                     status=response.status_code,
                 )
             if response.status_code == 429:
@@ -221,7 +221,7 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
                 return response, await read_body(response, clock=self._clock, deadline=ends)
         except TimeoutError:
             raise DeadlineExceeded(
-                f"no complete answer within the {self.deadline:.0f} s deadline"
+                f"no complete answer within the {self.deadline:g} s deadline"
             ) from None
 
     def _refuse_spent_quota(self) -> None:
@@ -229,7 +229,7 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
         if left > self.max_wait:
             raise WaitTooLong(
                 f"the provider said no request is left for {left:.0f} s, longer than the "
-                f"{self.max_wait:.0f} s ceiling (SSOFORM_MAX_WAIT)"
+                f"{self.max_wait:g} s ceiling (SSOFORM_MAX_WAIT)"
             )
 
     def _observe_headers(self, response: httpx.Response) -> None:
