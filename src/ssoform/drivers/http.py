@@ -28,7 +28,7 @@ from ssoform.transport import (
     untrusted_certificate,
 )
 
-__all__ = ["ApiCaller", "HttpDriver"]
+__all__ = ["ApiCaller", "HttpDriver", "scrub"]  # scrub: from ssoform.scrub, for drivers
 
 
 class ApiCaller:
