@@ -44,6 +44,11 @@ class RunConfig:
     """Counts reads and changes per provider instance, for a display (the CLI's, on a tty)."""
     spent: SpentLogs = field(default_factory=SpentLogs)
     """Each budget's recent requests, shared by the plan and apply of one run."""
+    idp_transport: httpx.AsyncBaseTransport | None = None
+    """Where identity providers' metadata is fetched (the sandbox's IdP, tests); the network
+    when None."""
+    idp_readouts: dict[str, Any] = field(default_factory=dict)
+    """What each identity provider published, read once per run (`ssoform.idp.read`)."""
 
 
 class SandboxRouter(Protocol):

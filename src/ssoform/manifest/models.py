@@ -110,15 +110,21 @@ ProviderInstance = Annotated[
 
 
 class Certificate(_Model):
-    """An X.509 certificate in PEM: inline or from a file next to the manifest (public data)."""
+    """An X.509 certificate in PEM: inline, from a file next to the manifest (public data), or
+    the current signing certificate of the identity provider's SAML metadata."""
 
     file: str | None = None
     pem: str | None = None
+    from_metadata: bool = Field(
+        default=False,
+        description="Take the signing certificate from saml.metadata_url at each plan.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Certificate:
-        if (self.file is None) == (self.pem is None):
-            raise ValueError("a certificate names exactly one of file or pem")
+        given = (self.file is not None) + (self.pem is not None) + self.from_metadata
+        if given != 1:
+            raise ValueError("a certificate names exactly one of file, pem or from_metadata: true")
         return self
 
 
@@ -128,6 +134,15 @@ class SamlIdp(_Model):
     sso_url: HttpsUrl | None = None
     certificate: Certificate | None = None
     additional_certificates: list[Certificate] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _from_metadata_needs_url(self) -> SamlIdp:
+        from_metadata = self.certificate is not None and self.certificate.from_metadata
+        if from_metadata and self.metadata_url is None:
+            raise ValueError("certificate: {from_metadata: true} needs a metadata_url")
+        if any(c.from_metadata for c in self.additional_certificates):
+            raise ValueError("from_metadata is for `certificate` only (it brings the others)")
+        return self
 
 
 class OidcIdp(_Model):
