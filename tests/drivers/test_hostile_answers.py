@@ -104,6 +104,7 @@ def test_hostile_answer_is_a_clear_error(
     )
     monkeypatch.setattr("ssoform.commands.plan.run_config", config)
     monkeypatch.setattr("ssoform.commands.apply.run_config", config)
+    monkeypatch.setattr("ssoform.commands.apply.run_config", config)
     monkeypatch.setenv("H_TOKEN", TOKEN)
     monkeypatch.setenv("H_SECRET", "hostile-oidc-canary")
     instance, connection = PROVIDERS[provider]
@@ -145,6 +146,7 @@ def _run_cf(
         transport_factory=lambda *_: httpx.MockTransport(record), backoff=False, **kw
     )
     monkeypatch.setattr("ssoform.commands.plan.run_config", config)
+    monkeypatch.setattr("ssoform.commands.apply.run_config", config)
     monkeypatch.setenv("H_TOKEN", TOKEN)
     manifest = tmp_path / "m.yaml"
     manifest.write_text(
