@@ -178,3 +178,22 @@ async def test_from_metadata_plan_picks_the_new_certificate_and_says_why(
     assert _idp_findings(report) == [] and not report.summary.failing
     harness.idps.retire_old("okta")
     assert all(c.action is Action.NOOP for c in (await harness.plan()).changes)
+
+
+async def test_metadata_signing_certificate_refuses_unsigned_metadata(harness: Harness) -> None:
+    (harness.root / "signer.pem").write_text(pem("metadata signer", 300))
+    signed = _manifest("{file: idp.pem}").replace(
+        "          certificate: {file: idp.pem}",
+        "          certificate: {file: idp.pem}\n"
+        "          metadata_signing_certificate: {file: signer.pem}",
+    )
+    harness.write(signed)
+    report = await harness.drift(fail_on=parse_fail_on("idp-invalid"))
+    assert _idp_findings(report) == [
+        (
+            "idp_invalid",
+            "SAML metadata https://acme.okta.com/app/exk1/sso/saml/metadata: unsigned, but the "
+            "manifest gives metadata_signing_certificate",
+        )
+    ]
+    assert report.summary.failing
