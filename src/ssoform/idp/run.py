@@ -76,7 +76,7 @@ def note_picks(
     for change in plan.changes:
         idp = binding.get((change.provider, change.scope, change.key))
         pick = picks.get(idp or "")
-        if pick is not None and any(c.path.startswith("saml") for c in change.changes):
+        if pick is not None and any("certificate" in c.path for c in change.changes):
             change = dataclasses.replace(change, notes=(*change.notes, f"{idp}: {pick.reason}"))
         changes.append(change)
     return dataclasses.replace(plan, changes=tuple(changes))
