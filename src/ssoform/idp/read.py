@@ -22,7 +22,7 @@ from ssoform.errors import PlanError
 from ssoform.idp.fetch import FetchLimits, IdpFetchError, fetch_document, shown_url
 from ssoform.idp.oidc import discovery_url, parse_discovery, parse_jwks
 from ssoform.idp.rotation import Pick, pick_certificates
-from ssoform.idp.saml import IdpDocumentError, SamlMetadata, parse_metadata
+from ssoform.idp.saml import IdpDocumentError, SamlMetadata, parse_metadata, printable
 from ssoform.idp.signature import verified_metadata
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Certificate, Manifest
@@ -153,8 +153,8 @@ async def _read_oidc(out: IdpReadout, issuer: str, fetch: _Fetch) -> None:
         out.problems.append(
             Problem(
                 "oidc_issuer_mismatch",
-                f"OIDC discovery {shown_url(url)} names issuer {shown_url(discovery.issuer)!r}, "
-                f"the manifest {shown_url(issuer)!r} (they must match exactly; tokens are refused)",
+                f"OIDC discovery {shown_url(url)} names issuer {printable(discovery.issuer)!r}, "
+                f"the manifest {issuer!r} (they must match exactly; tokens are refused)",
             )
         )
     try:
