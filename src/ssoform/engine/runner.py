@@ -124,7 +124,7 @@ async def open_drivers(
             requests = limit.requests if limit else caps.rate_limit[0]
             per_seconds = limit.per_seconds if limit else caps.rate_limit[1]
             default_url = str(getattr(cls, "default_base_url", ""))
-            base_url = default_url if sandboxed else str(instance.base_url or default_url)
+            base_url = default_url if sandboxed else cls.base_url_for(instance)
             budget = Budget(
                 name,
                 requests,

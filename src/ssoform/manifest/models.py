@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from ssoform.manifest.descope_keys import attribute_key_problem
 from ssoform.manifest.fields import CloudflareId, Domain, HttpsUrl, Identifier, Name
 from ssoform.manifest.secrets import SecretRef
 
@@ -219,6 +220,29 @@ class DescopeConnection(_ConnectionBase):
     role_mappings: list[RoleMapping] = Field(default_factory=list)
     attribute_mapping: dict[str, str] = Field(default_factory=dict)
     default_roles: list[str] = Field(default_factory=list)
+    groups_priority: list[str] | None = Field(
+        default=None, description="Group names, highest priority first. Absent: left as it is."
+    )
+    subject_name_id_format: str | None = Field(
+        default=None, description="SAML only: the NameID format. Absent: left as it is."
+    )
+    sp_encryption_key: SecretRef | None = Field(
+        default=None, description="SAML only: the SP's encryption key (PEM). Write-only."
+    )
+    sp_sign_key: SecretRef | None = Field(
+        default=None, description="SAML only: the SP's signing key (PEM). Write-only."
+    )
+
+    @model_validator(mode="after")
+    def _known_attribute_keys(self) -> DescopeConnection:
+        problems = [attribute_key_problem(k, self.protocol) for k in self.attribute_mapping]
+        if any(problems):
+            raise ValueError("attribute_mapping: " + "; ".join(p for p in problems if p))
+        saml_only = ("subject_name_id_format", "sp_encryption_key", "sp_sign_key")
+        for name in saml_only:
+            if getattr(self, name) is not None and self.protocol == "oidc":
+                raise ValueError(f"{name} applies to SAML connections only")
+        return self
 
 
 class VantageConnection(_ConnectionBase):
