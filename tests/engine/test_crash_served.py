@@ -139,7 +139,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "ssoform", "emulate", "--port", str(port)),
-            *("--only", "cloudflare", "--only", "descope", "--latency", "0.05"),
+            *("--only", "cloudflare", "--only", "descope", "--latency", "0.2"),
             *("--store", f"descope={seed}"),
         ],
         env=env,
