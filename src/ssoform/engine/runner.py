@@ -17,12 +17,12 @@ from ssoform.drivers.base import Driver, DriverContext
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.limits import Budget, SpentLogs
 from ssoform.engine.progress import Progress
-from ssoform.engine.transport import BudgetedTransport
 from ssoform.logs import register_secret
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import SecretRef, SecretResolver
 from ssoform.model import Desired
+from ssoform.transport import DEFAULT_DEADLINE, DEFAULT_MAX_WAIT, BudgetedTransport
 
 __all__ = ["DriverSet", "RunConfig", "SandboxRouter", "expand_desired", "open_drivers"]
 
@@ -36,6 +36,11 @@ class RunConfig:
     """Overrides of the registry (tests, the sandbox)."""
     transport_factory: TransportFactory | None = None
     timeout: float = 30.0
+    """Seconds each connect, read or write may take."""
+    deadline: float = DEFAULT_DEADLINE
+    """Seconds one request may take in all, answer and body (a trickling body hits this)."""
+    max_wait: float = DEFAULT_MAX_WAIT
+    """The longest wait a provider may ask for (Retry-After, a spent quota); longer fails it."""
     backoff: bool = True
     allow_outside_files: bool = False
     sandbox: SandboxRouter | None = None
@@ -159,7 +164,13 @@ async def open_drivers(
             else:
                 inner = httpx.AsyncHTTPTransport(verify=_tls_context(), retries=0)
             client = httpx.AsyncClient(
-                transport=BudgetedTransport(inner, budget, backoff=config.backoff),
+                transport=BudgetedTransport(
+                    inner,
+                    budget,
+                    backoff=config.backoff,
+                    max_wait=config.max_wait,
+                    deadline=config.deadline,
+                ),
                 headers=cls.auth_headers(instance, credentials),
                 timeout=httpx.Timeout(config.timeout),
                 follow_redirects=False,
