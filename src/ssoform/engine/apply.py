@@ -94,7 +94,8 @@ class Applier:
         """The fewest requests this apply takes per provider instance: one per change."""
         calls: dict[str, int] = {}
         for change in self._changes():
-            calls[change.provider] = calls.get(change.provider, 0) + 1
+            if change.action is not Action.MOVE:  # a move only rewrites state
+                calls[change.provider] = calls.get(change.provider, 0) + 1
         return calls
 
     def use_live(self, live: Mapping[tuple[str, str, str], Live]) -> None:
@@ -130,6 +131,10 @@ class Applier:
     async def _apply_one(self, change: ResourceChange) -> None:
         address = change.address
         action = change.action
+        if change.previous_address:
+            await self._move(change)
+            if action is Action.MOVE:
+                return
         driver = self.drivers[change.provider]
         live = self._live.get((change.provider, change.scope, change.key))
         desired = self.desired.get(address)
@@ -246,6 +251,22 @@ class Applier:
                 )
             self.state.journal_append(address, action, outcome, detail)  # type: ignore[arg-type]
             self.result.applied.append(address)
+            generation = self._touch()
+        await self._flush(generation)
+
+    async def _move(self, change: ResourceChange) -> None:
+        """State follows a renamed object to its new address; nothing is sent."""
+        old, new = change.previous_address, change.address
+        async with self._write_lock:
+            res = self.state.resources.get(old) if old else None
+            if old and res is not None and new not in self.state.resources:
+                del self.state.resources[old]
+                res.provider, res.provider_type = change.provider, change.provider_type
+                res.scope, res.key, res.protect = change.scope, change.key, change.protect
+                self.state.resources[new] = res
+                self.state.journal_append(new, "move", "ok", f"moved from {old}")
+            if change.action is Action.MOVE:
+                self.result.applied.append(new)
             generation = self._touch()
         await self._flush(generation)
 

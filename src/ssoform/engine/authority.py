@@ -100,8 +100,10 @@ def plan_differences(saved: Plan, fresh: Plan) -> list[str]:
             )
         elif derived.live_fingerprint != planned.live_fingerprint:
             out.append(f"{planned.address}: the live object changed since the plan was made")
-        elif _fields(derived) != _fields(planned) or (
-            derived.replace_fields != planned.replace_fields
+        elif (
+            _fields(derived) != _fields(planned)
+            or derived.replace_fields != planned.replace_fields
+            or derived.previous_address != planned.previous_address
         ):
             out.append(f"{planned.address}: its field changes differ from the plan's")
     out += [
@@ -117,8 +119,8 @@ def plan_differences(saved: Plan, fresh: Plan) -> list[str]:
     return _limit(out)
 
 
-def _change_view(change: ResourceChange) -> tuple[str, list[dict[str, Any]], tuple[str, ...]]:
-    return change.action.value, _fields(change), change.replace_fields
+def _change_view(change: ResourceChange) -> tuple[Any, ...]:
+    return change.action.value, _fields(change), change.replace_fields, change.previous_address
 
 
 def replan_differences(reviewed: Plan, new: Plan) -> list[str]:

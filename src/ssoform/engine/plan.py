@@ -46,6 +46,8 @@ class Action(StrEnum):
     MANUAL = "manual"
     BLOCKED = "blocked"
     FORGET = "forget"
+    MOVE = "move"
+    """The object is renamed in the manifest: state follows it, nothing is sent."""
 
 
 _TF_ACTIONS: dict[Action, tuple[str, ...]] = {
@@ -58,10 +60,19 @@ _TF_ACTIONS: dict[Action, tuple[str, ...]] = {
     Action.MANUAL: ("manual",),
     Action.BLOCKED: ("blocked",),
     Action.FORGET: ("forget",),
+    Action.MOVE: ("move",),
 }
 
 CHANGING = frozenset(
-    {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.ADOPT, Action.FORGET}
+    {
+        Action.CREATE,
+        Action.UPDATE,
+        Action.REPLACE,
+        Action.DELETE,
+        Action.ADOPT,
+        Action.FORGET,
+        Action.MOVE,
+    }
 )
 """Actions that apply will carry out (`manual` and `blocked` are shown, never pretended)."""
 
@@ -113,6 +124,8 @@ class ResourceChange(_Model):
     notes: tuple[str, ...] = ()
     experimental: bool = False
     protect: bool = False
+    previous_address: str | None = None
+    """Where state recorded this object before a rename (`moved: OLD -> NEW`)."""
 
     @classmethod
     def make(

@@ -55,12 +55,22 @@ class RunConfig:
     idp_readouts: dict[str, Any] = field(default_factory=dict)
     """What each identity provider published, read once per run (`ssoform.idp.read`)."""
 
-    @functools.cached_property
+    resolver: SecretResolver | None = None
+    """The run's one secret resolver; made from the policy above when not given, and kept by
+    `dataclasses.replace` (a changed config is still the same run)."""
+
+    def __post_init__(self) -> None:
+        if self.resolver is None:
+            resolver = SecretResolver(
+                allow_outside=self.allow_outside_files, placeholders=self.sandbox is not None
+            )
+            object.__setattr__(self, "resolver", resolver)
+
+    @property
     def secrets(self) -> SecretResolver:
         """The run's one secret resolver (credentials and resource secrets alike)."""
-        return SecretResolver(
-            allow_outside=self.allow_outside_files, placeholders=self.sandbox is not None
-        )
+        assert self.resolver is not None
+        return self.resolver
 
 
 class SandboxRouter(Protocol):
