@@ -233,6 +233,7 @@ def run_once(
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
         mock.patch("ssoform.commands.plan.run_config", config),
+        mock.patch("ssoform.commands.apply.run_config", config),
         mock.patch("asyncio.sleep", _fast_sleep),
     ):
         code = ssoform_main(
