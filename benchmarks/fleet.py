@@ -157,7 +157,7 @@ def _shared_yaml(
             lines.append(f"    base_url: http://127.0.0.1:{port}{path}")
         lines += [
             f"    rate_limit: {{requests: {limits[provider][0]}, "
-            f"per_seconds: {limits[provider][1]}}}}}",
+            f"per_seconds: {limits[provider][1]}}}",
             f"    max_concurrency: {concurrency}",
         ]
     lines.append("identity_providers:")
