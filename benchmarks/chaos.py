@@ -142,7 +142,7 @@ class Fleet:
                 if config.oidc is not None or config.saml is not None:
                     found[f"ds/{tenant_id}/{sso_id}"] += 1
         for document in self.ps.documents(ORG):
-            found[f"ps/{document['name']}"] += 1
+            found[f"ps/{document['slug']}"] += 1
         for name, company in self.companies.items():
             for _ in self.ca.connections_of(company):
                 found[f"ca/{name}"] += 1

@@ -25,7 +25,7 @@ Contract: docs/reference provider-apis.md §1 and §7.4. Routes are the real pat
 - PATCH answers with `result` as an object (the schema) when it enables or changes the FedRAMP
   wording, and as an array of the one connector when it disables, as the dashboard SSO guide's
   disable example shows; a driver must read both. `updated_on` moves only when a value changes.
-- Lists answer `verification` only for connectors not yet enabled: the guide's list example of an
+- Lists leave `verification` out of enabled, verified connectors: the guide's list example of an
   enabled connector has none (the schema makes every field optional).
 - Rate limit: one fixed window (`RateWindow`) for the whole emulator, counting every API request
   including refused ones. When exceeded, every call gets 429 until the window resets (the real
@@ -365,9 +365,10 @@ async def list_connectors(request: Request) -> Response:
 
 
 def _listed(connector: Connector) -> dict[str, Any]:
-    """A connector as lists show it: an enabled one without `verification` (the guide's list)."""
+    """A connector as lists show it: an enabled, verified one without `verification` (as in the
+    guide's list example); any other keeps it, so a seeded enabled-but-unverified one shows."""
     item = connector.to_api()
-    if connector.enabled:
+    if connector.enabled and connector.verification_status == "verified":
         del item["verification"]
     return item
 
