@@ -1,6 +1,6 @@
 """Checking recorded HTTP exchanges against the contract fixtures written from published sources.
 
-A fixture (`<provider>.json` here) lists each call a driver relies on: method, path template,
+A fixture (`<provider>/calls.json` here) lists each call a driver relies on: method, path template,
 query parameters, the request body it may send and the answers it may get, each with the source
 the fact came from. Shapes are a small language: `"string"`, `"boolean"`, `"integer"`,
 `"object"` (any object), `"any"`, `{"ref": NAME}`, `{"nullable": SHAPE}`, `{"enum": [...]}`,
@@ -77,7 +77,7 @@ class Recorder:
 
 
 def load(provider: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((HERE / f"{provider}.json").read_text())
+    data: dict[str, Any] = json.loads((HERE / provider / "calls.json").read_text())
     return data
 
 

@@ -1,6 +1,6 @@
 """Each driver sends exactly the published request bodies, and each emulator answers in exactly
 the published shapes: every exchange of a plan/apply scenario is checked against the contract
-fixtures beside this file (`<provider>.json`, each fact with its source)."""
+fixtures beside this file (`<provider>/calls.json`, each fact with its source)."""
 
 from __future__ import annotations
 
