@@ -202,7 +202,7 @@ async def run_chaos(
         plan = await _plan_through_faults(loaded, backend, config)
         # --force: Vantage's first write of every connection counts as an update of an existing
         # object, over the 30% threshold; the threshold guards intent, not faults.
-        result = await apply_plan(plan.data(), loaded, backend, config, force=True)
+        result = await apply_plan(plan, loaded, backend, config, force=True)
         report.failed_per_run.append(len(result.failed))
         report.failures.extend(message for _, message in result.failed)
         if result.ok:

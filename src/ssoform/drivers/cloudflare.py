@@ -16,6 +16,7 @@ guide's disable example) or as an object (the schema). Errors show Cloudflare's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -37,6 +38,7 @@ from ssoform.model import Desired, Live
 __all__ = ["CloudflareDriver"]
 
 VERIFIED = "verified"
+_CONNECTOR = "/accounts/{account}/sso_connectors/{connector}"
 
 
 def _first_error(body: Any) -> tuple[str | None, str] | None:
@@ -59,9 +61,24 @@ def _first_error(body: Any) -> tuple[str | None, str] | None:
 
 
 class _CloudflareApi(ApiCaller):
+    id_formats: ClassVar[Mapping[str, re.Pattern[str]]] = {
+        "account": re.compile(r"[0-9a-f]{32}"),
+        "connector": re.compile(r"[0-9a-f]{32}"),
+    }
+
     def error_detail(self, body: Any) -> tuple[str | None, str]:
         found = _first_error(body)
-        return found if found is not None else super().error_detail(body)
+        if found is not None:
+            return found
+        errors = body.get("errors") if isinstance(body, Mapping) else None
+        if isinstance(errors, list) and errors:
+            return None, str(errors[0])
+        if isinstance(body, Mapping) and body.get("success") is False:
+            return None, "failed (success: false, no errors given)"
+        return super().error_detail(body)
+
+    def failed(self, body: Any) -> bool:
+        return isinstance(body, Mapping) and body.get("success") is False
 
 
 class CloudflareDriver(HttpDriver):
@@ -107,7 +124,9 @@ class CloudflareDriver(HttpDriver):
 
     async def read_scope(self, scope: str) -> list[Live]:
         call = f"list SSO connectors of account {scope}"
-        _, body = await self.api.call("GET", f"/accounts/{scope}/sso_connectors", call=call)
+        _, body = await self.api.call(
+            "GET", "/accounts/{account}/sso_connectors", call=call, ids={"account": scope}
+        )
         result = _result(body, self.name, call)
         if not isinstance(result, list):
             raise DriverError(self.name, call, "answer has no list of connectors in `result`")
@@ -148,7 +167,11 @@ class CloudflareDriver(HttpDriver):
             "use_fedramp_language": desired.fields["use_fedramp_language"],
         }
         _, answer = await self.api.call(
-            "POST", f"/accounts/{desired.scope}/sso_connectors", call=call, json_body=body
+            "POST",
+            "/accounts/{account}/sso_connectors",
+            call=call,
+            json_body=body,
+            ids={"account": desired.scope},
         )
         return self._live(desired.scope, _result(answer, self.name, call), call)
 
@@ -161,27 +184,29 @@ class CloudflareDriver(HttpDriver):
     ) -> Live | None:
         assert live is not None
         paths = {c.path for c in changes}
-        base = f"/accounts/{desired.scope}/sso_connectors/{live.id}"
+        ids = {"account": desired.scope, "connector": live.id}
         if "verification" in paths and live.fields.get("verification") != VERIFIED:
             await self.api.call(
                 "POST",
-                f"{base}/begin_verification",
+                f"{_CONNECTOR}/begin_verification",
                 call=f"begin verification of {desired.key}",
                 idempotent=True,
+                ids=ids,
             )
         patch = {k: desired.fields[k] for k in ("enabled", "use_fedramp_language") if k in paths}
         if not patch:
             return None
         call = f"update SSO connector {desired.key}"
-        _, answer = await self.api.call("PATCH", base, call=call, json_body=patch)
+        _, answer = await self.api.call("PATCH", _CONNECTOR, call=call, json_body=patch, ids=ids)
         result = _result(answer, self.name, call)
         if isinstance(result, list):  # the docs' example shows an array here
             result = result[0] if result else None
         return self._live(desired.scope, result, call) if isinstance(result, Mapping) else None
 
     async def delete(self, live: Live) -> None:
-        base = f"/accounts/{live.scope}/sso_connectors/{live.id}"
-        await self.api.call("DELETE", base, call=f"delete SSO connector {live.key}", allow=(404,))
+        ids = {"account": live.scope, "connector": live.id}
+        call = f"delete SSO connector {live.key}"
+        await self.api.call("DELETE", _CONNECTOR, call=call, allow=(404,), ids=ids)
 
     # --- planning hooks --------------------------------------------------------------------
 
@@ -262,7 +287,4 @@ def _disable_note(domain: str) -> str:
 def _result(body: Any, provider: str, call: str) -> Any:
     if not isinstance(body, Mapping):
         raise DriverError(provider, call, "answer is not a Cloudflare envelope")
-    if body.get("success") is False:
-        code, message = _first_error(body) or (None, "failed")
-        raise DriverError(provider, call, message, code=code)
-    return body.get("result")
+    return body.get("result")  # `success: false` was raised by the API caller, with its status

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from ssoform.drivers.base import (
     SECRET_SLOT,
@@ -153,10 +152,11 @@ class PandaStackDriver(HttpDriver):
     async def delete(self, live: Live) -> None:
         await self.api.call(
             "DELETE",
-            f"/api/v1/sso/{quote(live.id, safe='')}",
+            "/api/v1/sso/{id}",
             call=f"delete SSO provider {live.key} of organization {live.scope}",
             params={"organization_id": live.scope},
             allow=(404,),
+            ids={"id": live.id},
         )
 
     def guidance(

@@ -19,6 +19,7 @@ POST again), at most `POST_ATTEMPTS` times.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -28,6 +29,7 @@ from ssoform.errors import DriverError
 from ssoform.manifest.checks import connection_domains
 from ssoform.manifest.models import Manifest, Tenant, VantageConnection
 from ssoform.model import Desired, Live
+from ssoform.transport import MAX_PAGES
 
 __all__ = ["VantageDriver"]
 
@@ -37,6 +39,8 @@ PAGE = 1000
 POST_ATTEMPTS = 3
 _EXISTS = ("already exists", "already configured", "already has")
 """Words of a refusal that mean the connection exists (Vantage publishes no error codes)."""
+_ACCOUNT = "/managed_accounts/{account}"
+_SSO = "/managed_accounts/{account}/sso_connection"
 
 
 def _error_list(body: Any) -> list[str]:
@@ -54,6 +58,10 @@ def _says_exists(body: Any) -> bool:
 
 
 class _VantageApi(ApiCaller):
+    id_formats: ClassVar[Mapping[str, re.Pattern[str]]] = {
+        "account": re.compile(r"acct_[A-Za-z0-9]{1,64}")
+    }
+
     def error_detail(self, body: Any) -> tuple[str | None, str]:
         if _error_list(body):
             return None, _errors_text(body)
@@ -106,7 +114,11 @@ class VantageDriver(HttpDriver):
 
     async def read_scope(self, scope: str) -> list[Live]:
         status, body = await self.api.call(
-            "GET", f"/managed_accounts/{scope}", call=f"read managed account {scope}", allow=(404,)
+            "GET",
+            _ACCOUNT,
+            call=f"read managed account {scope}",
+            allow=(404,),
+            ids={"account": scope},
         )
         return [] if status == 404 else [self._live(body, f"read managed account {scope}")]
 
@@ -137,6 +149,8 @@ class VantageDriver(HttpDriver):
             links = body.get("links") if isinstance(body.get("links"), Mapping) else {}
             if not accounts or not links or not links.get("next"):
                 return found
+            if page >= MAX_PAGES:
+                raise DriverError(self.name, call, f"still a next page after {MAX_PAGES} pages")
             page += 1
 
     def _live(self, account: Any, call: str) -> Live:
@@ -168,9 +182,10 @@ class VantageDriver(HttpDriver):
         if "email_domain" in paths:
             await self.api.call(
                 "PUT",
-                f"/managed_accounts/{desired.scope}",
+                _ACCOUNT,
                 call=f"set email domain of {desired.scope}",
                 json_body={"email_domain": desired.fields["email_domain"]},
+                ids={"account": desired.scope},
             )
         if paths & self.capabilities.write_only:
             await self._write_sso(desired, prefer="PUT")
@@ -178,51 +193,55 @@ class VantageDriver(HttpDriver):
 
     async def _write_sso(self, desired: Desired, *, prefer: str) -> None:
         """Upsert: the API cannot say whether a connection exists, so go by its answers."""
-        path = f"/managed_accounts/{desired.scope}/sso_connection"
         body = {
             "saml_metadata_url": desired.write_only["saml_metadata_url"],
             "additional_domains": desired.write_only["additional_domains"],
         }
-        if prefer == "PUT" and await self._put(desired, path, body, missing_ok=True):
+        if prefer == "PUT" and await self._put(desired, body, missing_ok=True):
             return
         call = f"configure SSO of {desired.scope}"
         for attempt in range(1, POST_ATTEMPTS + 1):
             try:
                 status, answer = await self.api.call(
-                    "POST", path, call=call, json_body={"type": "saml", **body}, allow=(400, 409)
+                    "POST",
+                    _SSO,
+                    call=call,
+                    json_body={"type": "saml", **body},
+                    allow=(400, 409),
+                    ids={"account": desired.scope},
                 )
             except DriverError as exc:
                 if not (exc.ambiguous or exc.retryable) or attempt == POST_ATTEMPTS:
                     raise
-                if await self._put(desired, path, body, missing_ok=True):
+                if await self._put(desired, body, missing_ok=True):
                     return  # the POST had landed: the PUT found it and wrote the same values
                 continue
             if status == 400 and not _says_exists(answer):
                 message = scrub(_errors_text(answer), self.api.credentials)
                 raise DriverError(self.name, call, message, status=status)
             if status in (400, 409):
-                await self._put(desired, path, body, missing_ok=False)
+                await self._put(desired, body, missing_ok=False)
             return
 
-    async def _put(
-        self, desired: Desired, path: str, body: dict[str, Any], *, missing_ok: bool
-    ) -> bool:
+    async def _put(self, desired: Desired, body: dict[str, Any], *, missing_ok: bool) -> bool:
         """PUT the connection; False when Vantage answers 404 and `missing_ok`."""
         status, _ = await self.api.call(
             "PUT",
-            path,
+            _SSO,
             call=f"update SSO of {desired.scope}",
             json_body=body,
             allow=(404,) if missing_ok else (),
+            ids={"account": desired.scope},
         )
         return status != 404
 
     async def delete(self, live: Live) -> None:
         await self.api.call(
             "DELETE",
-            f"/managed_accounts/{live.scope}/sso_connection",
+            _SSO,
             call=f"delete SSO of {live.scope}",
             allow=(404,),
+            ids={"account": live.scope},
         )
 
     def to_manifest(self, live: Live) -> Imported | None:
