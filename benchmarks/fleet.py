@@ -50,6 +50,7 @@ _CREDENTIAL = {
     "pandastack": ("api_token", "BENCH_PANDASTACK_TOKEN"),
 }
 IDPS = 20
+UNLIMITED = dict.fromkeys(PROVIDERS, (1_000_000, 1.0))
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,9 @@ def _tenant_yaml(i: int, counts: dict[str, int], final: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _shared_yaml(ports: dict[str, int] | None, limit: tuple[int, float], concurrency: int) -> str:
+def _shared_yaml(
+    ports: dict[str, int] | None, limits: dict[str, tuple[int, float]], concurrency: int
+) -> str:
     lines = ["version: 1", "vars:", "  callback_host: sso.example-saas.com", "providers:"]
     for provider in PROVIDERS:
         field, env = _CREDENTIAL[provider]
@@ -153,7 +156,8 @@ def _shared_yaml(ports: dict[str, int] | None, limit: tuple[int, float], concurr
             path = kind_for(provider).base_path
             lines.append(f"    base_url: http://127.0.0.1:{port}{path}")
         lines += [
-            f"    rate_limit: {{requests: {limit[0]}, per_seconds: {limit[1]}}}",
+            f"    rate_limit: {{requests: {limits[provider][0]}, "
+            f"per_seconds: {limits[provider][1]}}}",
             f"    max_concurrency: {concurrency}",
         ]
     lines.append("identity_providers:")
@@ -176,13 +180,13 @@ def write_manifest(
     size: int,
     *,
     ports: dict[str, int] | None,
-    limit: tuple[int, float],
+    limits: dict[str, tuple[int, float]],
     concurrency: int,
     final: bool,
 ) -> None:
     counts = _counts(size)
     (directory / "tenants").mkdir(parents=True, exist_ok=True)
-    (directory / "ssoform.yaml").write_text(_shared_yaml(ports, limit, concurrency))
+    (directory / "ssoform.yaml").write_text(_shared_yaml(ports, limits, concurrency))
     for i in range(counts["descope"]):
         (directory / "tenants" / f"t{i:05d}.yaml").write_text(_tenant_yaml(i, counts, final))
 
@@ -211,9 +215,7 @@ def _empty_stores(size: int) -> dict[str, JsonStore]:
 async def _seed(fleet: Fleet, stores: dict[str, JsonStore]) -> None:
     """Apply the manifest minus the differing tenth to in-process emulators, without limits."""
     seed_dir = fleet.root / "seed-manifest"
-    write_manifest(
-        seed_dir, fleet.size, ports=None, limit=(1_000_000, 1.0), concurrency=64, final=False
-    )
+    write_manifest(seed_dir, fleet.size, ports=None, limits=UNLIMITED, concurrency=64, final=False)
     apps = {
         p: kind_for(p).app(stores[p], _Config(), rate_limit=1_000_000, rate_window=1.0)
         for p in PROVIDERS
@@ -243,9 +245,10 @@ class _Config:
     project_id = "P2emulator"
 
 
-def generate(root: Path, size: int, ports: dict[str, int], limit: tuple[int, float],
+def generate(root: Path, size: int, ports: dict[str, int], limits: dict[str, tuple[int, float]],
              concurrency: int) -> Fleet:  # fmt: skip
-    """Make (or reuse) the fleet under `root`, its manifest pointing at `ports`."""
+    """Make (or reuse) the fleet under `root`, its manifest pointing at `ports` and declaring
+    `limits` (requests, seconds) per provider instance."""
     os.environ.update(ENV)
     fleet = Fleet(root, size, _counts(size), _changes(size))
     marker = root / "fleet.json"
@@ -258,7 +261,7 @@ def generate(root: Path, size: int, ports: dict[str, int], limit: tuple[int, flo
             fleet.store(provider).write_text(json.dumps(store.to_json()))
         marker.write_text(json.dumps({"size": size}))
     write_manifest(
-        fleet.manifest, size, ports=ports, limit=limit, concurrency=concurrency, final=True
+        fleet.manifest, size, ports=ports, limits=limits, concurrency=concurrency, final=True
     )
     return fleet
 

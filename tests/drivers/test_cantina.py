@@ -8,6 +8,7 @@ import pytest
 
 from emulated import Harness, actions
 from ssoform.emulators.cantina import CantinaStore, create_app
+from ssoform.manifest.load import load_manifest
 
 COMPANY = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 ADDR = f"acme/ca/{COMPANY}/acme.com"
@@ -101,3 +102,60 @@ async def test_removed_connection_is_a_manual_delete(h: Harness) -> None:
     plan = await h.plan(allow_delete=True)
     assert actions(plan) == {ADDR: "manual"}
     assert "ask Cantina support to remove it" in (plan.changes[0].manual or "")
+
+
+async def test_custom_authorization_server_issuer_sends_the_okta_domain(
+    h: Harness, store: CantinaStore
+) -> None:
+    h.write(
+        MANIFEST.replace(
+            "issuer: https://acme.okta.com", "issuer: https://acme.okta.com/oauth2/default"
+        )
+    )
+    plan = await h.converge()
+    assert actions(plan) == {ADDR: "no-op"}
+    [connection] = store.connections_of(COMPANY)
+    assert connection.provider_base_url == "https://acme.okta.com"
+
+
+@pytest.mark.parametrize(
+    ("issuer", "extra", "message"),
+    [
+        (
+            "https://login.microsoftonline.com/acme-tenant/v2.0",
+            ", idp_kind: entra",
+            "required: cannot derive the entra domain URL Cantina needs",
+        ),
+        (
+            "https://acme.okta.com/custom/path",
+            "",
+            "required: cannot derive the okta domain URL Cantina needs",
+        ),
+        (
+            "https://acme.okta.com",
+            ", provider_base_url: 'https://acme-admin.okta.com'",
+            "use the Okta domain URL without -admin",
+        ),
+    ],
+)
+def test_base_url_required_when_not_derivable(
+    tmp_path: Path, issuer: str, extra: str, message: str
+) -> None:
+    manifest = MANIFEST.replace("issuer: https://acme.okta.com", f"issuer: {issuer}")
+    manifest = manifest.replace(f"company_id: {COMPANY}}}", f"company_id: {COMPANY}{extra}}}")
+    path = tmp_path / "m.yaml"
+    path.write_text(manifest)
+    loaded = load_manifest([path])
+    found = [str(d) for d in loaded.diagnostics]
+    assert any("connections[0].provider_base_url" in d and message in d for d in found), found
+
+
+def test_explicit_base_url_is_sent_as_written(tmp_path: Path) -> None:
+    manifest = MANIFEST.replace("issuer: https://acme.okta.com", "issuer: https://x.example/v2.0")
+    manifest = manifest.replace(
+        f"company_id: {COMPANY}}}",
+        f"company_id: {COMPANY}, idp_kind: entra, provider_base_url: 'https://acme.onmicrosoft.com'}}",
+    )
+    path = tmp_path / "m.yaml"
+    path.write_text(manifest)
+    assert load_manifest([path]).ok

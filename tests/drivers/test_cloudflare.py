@@ -87,7 +87,7 @@ async def test_unmanaged_connector_is_reported(h: Harness, store: CloudflareStor
     assert store.find(ACCOUNT, "legacy.acme.com") is not None
 
 
-async def test_removed_enabled_connector_is_disabled_then_deleted(
+async def test_removed_enabled_connector_is_deleted_directly(
     h: Harness, store: CloudflareStore
 ) -> None:
     store.add_connector(ACCOUNT, "acme.com", status="verified", enabled=True)
@@ -96,9 +96,38 @@ async def test_removed_enabled_connector_is_disabled_then_deleted(
     plan = await h.plan(allow_delete=True)
     assert actions(plan) == {ADDR: "delete"}
     assert "users sign in with passwords again" in plan.changes[0].notes[0]
+    calls = h.apps["cf"].state.emulator.calls
+    calls.clear()
     result = await h.apply(allow_delete=True)
     assert result.ok, result.failed
     assert store.find(ACCOUNT, "acme.com") is None
+    writes = [c.split(" ")[0] for c in calls if not c.startswith("GET ")]
+    assert writes == ["DELETE"]  # no disabling PATCH first
+
+
+async def test_enabled_connector_listed_without_verification_is_verified(
+    h: Harness, store: CloudflareStore
+) -> None:
+    store.add_connector(ACCOUNT, "acme.com", status="verified", enabled=True)
+    plan = await h.plan()
+    assert actions(plan) == {ADDR: "adopt"}
+    assert plan.changes[0].changes == ()
+    calls = h.apps["cf"].state.emulator.calls
+    result = await h.apply()
+    assert result.ok, result.failed
+    assert not [c for c in calls if c.endswith("/begin_verification")]
+    assert actions(await h.plan()) == {ADDR: "no-op"}
+
+
+async def test_disabling_reads_the_array_answer(h: Harness, store: CloudflareStore) -> None:
+    store.add_connector(ACCOUNT, "acme.com", status="verified", enabled=True)
+    await h.apply()
+    h.write(MANIFEST.replace("enabled: true", "enabled: false"))
+    assert actions(await h.plan()) == {ADDR: "update"}
+    result = await h.apply()
+    assert result.ok, result.failed
+    assert store.find(ACCOUNT, "acme.com").enabled is False  # type: ignore[union-attr]
+    assert actions(await h.plan()) == {ADDR: "no-op"}
 
 
 async def test_retries_through_429_bursts_and_5xx(h: Harness) -> None:
@@ -132,5 +161,9 @@ async def test_bad_token_is_a_clear_error(h: Harness, monkeypatch: pytest.Monkey
     from ssoform.errors import DriverError
 
     monkeypatch.setenv("CF_TOKEN", "wrong")
-    with pytest.raises(DriverError, match=r"cf: list SSO connectors of account .*: HTTP 403"):
+    expected = (
+        r"cf: list SSO connectors of account .*: HTTP 400 6003: Invalid request headers "
+        r"\(6111: Invalid format for Authorization header\)"
+    )
+    with pytest.raises(DriverError, match=expected):
         await h.plan()

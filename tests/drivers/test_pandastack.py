@@ -73,3 +73,17 @@ async def test_token_format_is_required(h: Harness, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("PS_TOKEN", "not-a-psk-token")
     with pytest.raises(SsoformError, match="psk_<64 hex digits>"):
         await h.plan()
+
+
+async def test_create_sends_slug_and_delete_takes_the_id_in_the_path(
+    h: Harness, store: PandaStackStore
+) -> None:
+    await h.apply()
+    [doc] = store.documents(ORG)
+    assert doc["slug"] == "okta" and "name" not in doc
+    h.write(MANIFEST.split("    connections:")[0] + "    connections: []\n")
+    calls = h.apps["ps"].state.emulator.calls
+    result = await h.apply(allow_delete=True)
+    assert result.ok, result.failed
+    assert calls[f"DELETE /api/v1/sso/{doc['id']}"] == 1
+    assert store.documents(ORG) == []

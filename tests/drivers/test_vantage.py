@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulated import Harness, actions
-from ssoform.emulators.base import FaultConfig
+from ssoform.drivers.base import DriverContext
+from ssoform.drivers.vantage import VantageDriver
+from ssoform.emulators.base import FaultConfig, emulator_transport
 from ssoform.emulators.vantage import VantageStore, create_app
+from ssoform.errors import DriverError
+from ssoform.model import Desired
 
 TOKEN = "acct_be30cfd09cf0b3c5"
 ADDR = f"acme/va/{TOKEN}/sso"
@@ -96,3 +105,116 @@ async def test_delete_with_allow_delete(h: Harness, store: VantageStore) -> None
     assert actions(plan) == {ADDR: "delete"}
     await h.apply(allow_delete=True)
     assert store.sso_connection(TOKEN) is None
+
+
+def _refusing_sso_posts(app: Starlette, status: int, message: str) -> ASGIApp:
+    """`app`, except that every SSO create is refused with Vantage's `Errors` model."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and path.endswith("/sso_connection")
+        ):
+            app.state.emulator.calls[f"POST {path}"] += 1
+            await JSONResponse({"errors": [message]}, status_code=status)(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+async def test_declared_rate_limit_is_vantages_hour() -> None:
+    assert VantageDriver.capabilities.rate_limit == (1000, 3600.0)
+    now = [1_700_000_000.0]
+    app = create_app(rate_limit=2, clock=lambda: now[0])
+    transport = emulator_transport(app)
+    headers = {"Authorization": "Bearer vantage-emulator-token"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://va", headers=headers) as c:
+        assert (await c.get("/v2/managed_accounts")).status_code == 200
+        assert (await c.get("/v2/managed_accounts")).status_code == 200
+        now[0] += 61  # a minute later the hour's window is still spent
+        refused = await c.get("/v2/managed_accounts")
+        assert refused.status_code == 429
+        assert int(refused.headers["x-rate-limit-reset"]) >= 1_700_000_000 + 3599
+        now[0] += 3600
+        assert (await c.get("/v2/managed_accounts")).status_code == 200
+
+
+async def test_refused_create_shows_vantages_message_without_put(store: VantageStore) -> None:
+    app = create_app(store=store)
+    message = "saml_metadata_url could not be fetched"
+    driver = _driver(_refusing_sso_posts(app, 400, message))  # type: ignore[arg-type]
+    with pytest.raises(DriverError) as caught:
+        await driver.create(_desired(), {})
+    error = str(caught.value)
+    assert "HTTP 400" in error and message in error
+    assert "not found" not in error
+    assert not [c for c in app.state.emulator.calls if c.startswith("PUT ")]
+
+
+async def test_create_refused_as_existing_falls_back_to_put(store: VantageStore) -> None:
+    app = create_app(store=store)
+    store.put_sso_connection(TOKEN, saml_metadata_url="https://old.example/metadata")
+    driver = _driver(app)
+    await driver.create(_desired(), {})
+    connection = store.sso_connection(TOKEN)
+    assert connection is not None and connection["saml_metadata_url"] == METADATA
+    calls = app.state.emulator.calls
+    assert calls[f"POST /v2/managed_accounts/{TOKEN}/sso_connection"] == 1
+    assert calls[f"PUT /v2/managed_accounts/{TOKEN}/sso_connection"] == 1
+
+
+async def test_ambiguous_sso_create_converges_in_one_apply(h: Harness, store: VantageStore) -> None:
+    emulator = h.apps["va"].state.emulator
+    emulator.configure(FaultConfig(commit_then_timeout_rate=1.0))
+    result = await h.apply()
+    assert result.ok, result.failed
+    emulator.configure(FaultConfig())
+    assert len(store.connections) == 1
+    connection = store.sso_connection(TOKEN)
+    assert connection is not None and connection["saml_metadata_url"] == METADATA
+    plan = await h.plan()
+    assert actions(plan) == {ADDR: "no-op"}
+    posts = emulator.calls[f"POST /v2/managed_accounts/{TOKEN}/sso_connection"]
+    assert posts == 1  # re-read by PUT, never posted again
+
+
+async def test_create_failing_before_it_lands_is_posted_again(store: VantageStore) -> None:
+    app = create_app(store=store)
+    app.state.emulator.configure(FaultConfig(error_rate=1.0))
+    driver = _driver(app)
+    calls: list[str] = []
+    original = driver.api.call
+
+    async def heal(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        calls.append(method)
+        if method == "PUT":  # the outage ends after the first POST
+            app.state.emulator.configure(FaultConfig())
+        return await original(method, path, **kwargs)
+
+    driver.api.call = heal  # type: ignore[method-assign]
+    await driver.create(_desired(), {})
+    assert calls == ["POST", "PUT", "POST"]
+    assert len(store.connections) == 1
+
+
+def _driver(app: ASGIApp) -> VantageDriver:
+    client = httpx.AsyncClient(
+        transport=emulator_transport(app),
+        headers={"Authorization": "Bearer vantage-emulator-token"},
+    )
+    ctx = DriverContext("va", None, client, {"api_token": "vantage-emulator-token"}, "http://va/v2")
+    return VantageDriver(ctx)
+
+
+def _desired() -> Desired:
+    return Desired(
+        tenant="acme",
+        provider="va",
+        scope=TOKEN,
+        key="sso",
+        fields={"email_domain": "acme.com"},
+        write_only={"saml_metadata_url": METADATA, "additional_domains": ["acme.io"]},
+    )

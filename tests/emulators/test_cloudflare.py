@@ -169,23 +169,26 @@ async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("headers", "status"),
+    "headers",
     [
-        ({}, 401),
-        ({"Authorization": "Basic abc"}, 401),
-        ({"Authorization": "Bearer "}, 401),
-        ({"Authorization": "Bearer wrong-token"}, 403),
+        {},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Bearer wrong-token"},
     ],
 )
-async def test_bad_credentials_are_authentication_errors(
-    app: Starlette, headers: dict[str, str], status: int
+async def test_bad_credentials_are_400_6003_with_an_error_chain(
+    app: Starlette, headers: dict[str, str]
 ) -> None:
     async with httpx.AsyncClient(
         transport=emulator_transport(app), base_url="https://api.cloudflare.com"
     ) as anonymous:
         r = await anonymous.get(CONNECTORS, headers=headers)
-    error = assert_failure(r, status, 10000)
-    assert error["message"] == "Authentication error"
+    error = assert_failure(r, 400, 6003)
+    assert error["message"] == "Invalid request headers"
+    assert error["error_chain"] == [
+        {"code": 6111, "message": "Invalid format for Authorization header"}
+    ]
 
 
 async def test_custom_token() -> None:
@@ -195,7 +198,7 @@ async def test_custom_token() -> None:
     ) as c:
         assert (await c.get(CONNECTORS, headers={"Authorization": "Bearer other"})).is_success
         r = await c.get(CONNECTORS, headers={"Authorization": f"Bearer {TOKEN}"})
-        assert_failure(r, 403, 10000)
+        assert_failure(r, 400, 6003)
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -292,11 +295,14 @@ async def test_enable_refused_until_verified(app: Starlette, client: httpx.Async
     assert (await client.get(url)).json()["result"]["enabled"] is True
 
 
-async def test_disabling_is_always_allowed(client: httpx.AsyncClient) -> None:
+async def test_disabling_is_always_allowed_and_answers_an_array(
+    client: httpx.AsyncClient,
+) -> None:
     created = await create(client, "acme.com")
     r = await client.patch(f"{CONNECTORS}/{created['id']}", json={"enabled": False})
     assert r.status_code == 200
-    assert r.json()["result"]["enabled"] is False
+    [result] = r.json()["result"]  # the dashboard SSO guide's disable example
+    assert result["id"] == created["id"] and result["enabled"] is False
 
 
 @pytest.mark.parametrize("start", ["failed", "awaiting"])
@@ -350,16 +356,28 @@ async def test_domain_enabled_elsewhere_cannot_be_enabled(
     assert r.status_code == 200
 
 
-async def test_enabled_connector_cannot_be_deleted(
+async def test_enabled_connector_is_deleted_directly(
     app: Starlette, client: httpx.AsyncClient
 ) -> None:
     created = await create(client, "acme.com")
     url = f"{CONNECTORS}/{created['id']}"
     store_of(app).set_verification(ACCOUNT, "acme.com", "verified")
     await client.patch(url, json={"enabled": True})
-    assert_failure(await client.delete(url), 400, 1008)
-    await client.patch(url, json={"enabled": False})
-    assert (await client.delete(url)).status_code == 200
+    r = await client.delete(url)
+    assert r.status_code == 200 and r.json()["result"] == {"id": created["id"]}
+    assert store_of(app).list(ACCOUNT) == []
+
+
+async def test_list_shows_enabled_connectors_without_verification(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    on = await create(client, "acme.com")
+    await create(client, "acme.io")
+    store_of(app).set_verification(ACCOUNT, "acme.com", "verified")
+    await client.patch(f"{CONNECTORS}/{on['id']}", json={"enabled": True})
+    listed = {c["email_domain"]: c for c in (await client.get(CONNECTORS)).json()["result"]}
+    assert "verification" not in listed["acme.com"] and listed["acme.com"]["enabled"] is True
+    assert listed["acme.io"]["verification"]["status"] == "pending"
 
 
 async def test_verification_control_route(client: httpx.AsyncClient) -> None:
@@ -421,7 +439,7 @@ async def test_rate_limit_headers_on_failures_too() -> None:
         transport=emulator_transport(app), base_url="https://api.cloudflare.com"
     ) as c:
         r = await c.get(CONNECTORS)
-    assert r.status_code == 401
+    assert r.status_code == 400
     assert r.headers["ratelimit"] == '"default";r=4;t=300'
     assert r.headers["ratelimit-policy"] == '"default";q=5;w=300'
 

@@ -165,8 +165,19 @@ async def test_root_without_trailing_slash(client: httpx.AsyncClient) -> None:
 
 
 async def test_unknown_path_and_method(client: httpx.AsyncClient) -> None:
-    assert_message(await client.get("/api/v1/sso/nothing", params=org()), 404)
+    assert_message(await client.get("/api/v1/sso/single/x/y", params=org()), 404)
+    assert_message(await client.get("/api/v1/sso/nothing", params=org()), 405)
     assert_message(await client.put(SSO, params=org(), json={}), 405)
+
+
+async def test_ids_in_the_path_as_the_sibling_routes_take_them(client: httpx.AsyncClient) -> None:
+    created = (await client.post(SSO, params=org(), json={"slug": "okta"})).json()["data"]
+    assert created["slug"] == "okta"
+    one = await client.get(f"{SINGLE}/{created['id']}", params=org())
+    assert one.status_code == 200 and one.json()["data"]["id"] == created["id"]
+    gone = await client.delete(f"/api/v1/sso/{created['id']}", params=org())
+    assert gone.json() == {"data": {"id": created["id"], "deleted": True}}
+    assert_message(await client.get(f"{SINGLE}/{created['id']}", params=org()), 404)
 
 
 # -- organization_id and tokens ----------------------------------------------------------------

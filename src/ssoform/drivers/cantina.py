@@ -1,7 +1,10 @@
 """Cantina company SSO connections (`/companies/{company_id}/sso-connections`).
 
 Only list and create are documented. The client secret comes back masked, so it is write-only
-and compared through state fingerprints. Domains are effectively fixed after creation. Any change
+and compared through state fingerprints. `providerBaseUrl` is the IdP's domain URL, not its
+OIDC issuer: it is the connection's `provider_base_url`, or derived from an Okta issuer (its
+origin, also for a custom authorization server's `/oauth2/<id>` issuer); validate requires it
+where it cannot be derived. Domains are effectively fixed after creation. Any change
 the API cannot make is planned as `manual`, with the steps to take; apply never pretends.
 """
 
@@ -21,6 +24,7 @@ from ssoform.drivers.base import (
 from ssoform.drivers.http import HttpDriver
 from ssoform.errors import DriverError
 from ssoform.manifest.checks import connection_domains
+from ssoform.manifest.idp_urls import domain_url
 from ssoform.manifest.models import CantinaConnection, Manifest, Tenant
 from ssoform.model import Desired, Live
 
@@ -58,6 +62,9 @@ class CantinaDriver(HttpDriver):
         idp = manifest.identity_providers[idp_name]
         assert idp.oidc is not None
         domains = sorted(connection_domains(tenant, connection))
+        kind = connection.idp_kind or idp.kind
+        base_url = connection.provider_base_url or domain_url(kind, idp.oidc.issuer)
+        assert base_url is not None, "validate requires provider_base_url when not derivable"
         return [
             Desired(
                 tenant=tenant_name,
@@ -65,8 +72,8 @@ class CantinaDriver(HttpDriver):
                 scope=connection.company_id,
                 key=domains[0],
                 fields={
-                    "provider": connection.idp_kind or idp.kind,
-                    "provider_base_url": _base(connection.provider_base_url or idp.oidc.issuer),
+                    "provider": kind,
+                    "provider_base_url": _base(base_url),
                     "client_id": idp.oidc.client_id,
                     "domains": domains,
                 },

@@ -5,6 +5,13 @@ connector starts domain verification: the plan shows the DNS TXT record to publi
 pending, and `enabled: true` stays blocked until the status is `verified`. A failed verification
 is restarted with `begin_verification`. Enabling affects every Cloudflare user with that email
 domain, across all accounts: the plan says so next to that change.
+
+`verification` is optional in Cloudflare's connector schema, and the dashboard SSO guide lists an
+enabled connector without it: a connector can only be enabled once verified, so an enabled one
+without `verification` is verified. Deleting needs no disable first (nothing published asks for
+it; Cloudflare's Terraform provider deletes directly). PATCH may answer `result` as an array (the
+guide's disable example) or as an object (the schema). Errors show Cloudflare's `error_chain`
+(a bad token is HTTP 400, code 6003, with the header's problem in the chain).
 """
 
 from __future__ import annotations
@@ -34,6 +41,25 @@ VERIFIED = "verified"
 _CONNECTOR = "/accounts/{account}/sso_connectors/{connector}"
 
 
+def _first_error(body: Any) -> tuple[str | None, str] | None:
+    """(code, message) of the envelope's first error, its `error_chain` told in the message."""
+    errors = body.get("errors") if isinstance(body, Mapping) else None
+    first = errors[0] if isinstance(errors, list) and errors else None
+    if not isinstance(first, Mapping):
+        return None
+    message = str(first.get("message", "error"))
+    chain = first.get("error_chain")
+    if isinstance(chain, list):
+        links = [
+            f"{link.get('code', '?')}: {link.get('message', '')}"
+            for link in chain[:3]
+            if isinstance(link, Mapping)
+        ]
+        if links:
+            message += " (" + "; ".join(links) + ")"
+    return str(first.get("code", "")) or None, message
+
+
 class _CloudflareApi(ApiCaller):
     id_formats: ClassVar[Mapping[str, re.Pattern[str]]] = {
         "account": re.compile(r"[0-9a-f]{32}"),
@@ -41,11 +67,12 @@ class _CloudflareApi(ApiCaller):
     }
 
     def error_detail(self, body: Any) -> tuple[str | None, str]:
-        if isinstance(body, Mapping) and isinstance(body.get("errors"), list) and body["errors"]:
-            first = body["errors"][0]
-            if isinstance(first, Mapping):
-                return str(first.get("code", "")) or None, str(first.get("message", "error"))
-            return None, str(first)
+        found = _first_error(body)
+        if found is not None:
+            return found
+        errors = body.get("errors") if isinstance(body, Mapping) else None
+        if isinstance(errors, list) and errors:
+            return None, str(errors[0])
         if isinstance(body, Mapping) and body.get("success") is False:
             return None, "failed (success: false, no errors given)"
         return super().error_detail(body)
@@ -115,14 +142,15 @@ class CloudflareDriver(HttpDriver):
             domain = str(raw_domain)
         found = item.get("verification")
         verification: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-        status = str(verification.get("status") or "unknown")
+        enabled = item.get("enabled") is True
+        status = str(verification.get("status") or (VERIFIED if enabled else "unknown"))
         return Live(
             scope=scope,
             key=domain,
             id=item["id"],
             fields={
                 "email_domain": domain,
-                "enabled": bool(item.get("enabled", False)),
+                "enabled": enabled,
                 "use_fedramp_language": bool(item.get("use_fedramp_language", False)),
                 "verification": status,
             },
@@ -177,14 +205,6 @@ class CloudflareDriver(HttpDriver):
 
     async def delete(self, live: Live) -> None:
         ids = {"account": live.scope, "connector": live.id}
-        if live.fields.get("enabled"):
-            await self.api.call(
-                "PATCH",
-                _CONNECTOR,
-                call=f"disable {live.key} before deleting",
-                json_body={"enabled": False},
-                ids=ids,
-            )
         call = f"delete SSO connector {live.key}"
         await self.api.call("DELETE", _CONNECTOR, call=call, allow=(404,), ids=ids)
 

@@ -3,7 +3,14 @@
 The driver treats each SSO provider as an opaque settings document: the keys the manifest
 declares are compared and sent, everything else is left alone. Secrets in the document are
 write-only. Requests carry `organization_id` and a `psk_` token, as the documentation requires.
-Until real payloads are captured, every change is marked experimental in the plan.
+
+What is documented: the five routes, `organization_id`, the bearer token, and `slug` as the
+create body's field, so the connection's name is sent as `slug`. What is guessed (and marked
+experimental in docs/providers.md): the answers' shape (a list, or `{data: ...}`), that `slug`
+names the provider in reads too, that one provider is read at `/single/{id}` and deleted at
+`/{id}` (PandaStack's sibling routes, for projects and cronjobs, take ids in the path), and that
+an update is `POST /update` with the id in the body. Every change is marked experimental in the
+plan.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ __all__ = ["PandaStackDriver"]
 
 _TOKEN = re.compile(r"^psk_[0-9a-f]{64}$")
 PREFIX = "settings."
+IDENTITY = ("id", "_id", "slug", "name")
+"""Keys of a read document that identify it rather than hold settings."""
 
 
 class PandaStackDriver(HttpDriver):
@@ -98,13 +107,13 @@ class PandaStackDriver(HttpDriver):
 
     def _live(self, scope: str, item: Mapping[str, Any]) -> Live:
         oid = str(item.get("id") or item.get("_id") or "")
-        name = str(item.get("name") or oid)
-        fields = {PREFIX + k: v for k, v in item.items() if k not in ("id", "_id", "name")}
+        name = str(item.get("slug") or item.get("name") or oid)
+        fields = {PREFIX + k: v for k, v in item.items() if k not in IDENTITY}
         return Live(scope=scope, key=name, id=oid, fields=fields)
 
     async def create(self, desired: Desired, secrets: Mapping[str, str]) -> Live:
         call = f"create SSO provider {desired.key} in organization {desired.scope}"
-        body = {"name": desired.key, **_document(desired, secrets)}
+        body = {**_document(desired, secrets), "slug": desired.key}
         _, answer = await self.api.call(
             "POST",
             "/api/v1/sso/",
@@ -143,10 +152,11 @@ class PandaStackDriver(HttpDriver):
     async def delete(self, live: Live) -> None:
         await self.api.call(
             "DELETE",
-            "/api/v1/sso/",
+            "/api/v1/sso/{id}",
             call=f"delete SSO provider {live.key} of organization {live.scope}",
-            params={"organization_id": live.scope, "id": live.id},
+            params={"organization_id": live.scope},
             allow=(404,),
+            ids={"id": live.id},
         )
 
     def guidance(

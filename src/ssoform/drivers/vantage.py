@@ -6,6 +6,15 @@ as unchanged, changed or unverifiable. The account's `email_domain` is readable 
 `additional_domains` has replace semantics; the account's own domain is always kept by Vantage,
 so it is never sent twice. Accounts are listed 1,000 to a page: reading a thousand accounts is
 one call, not a thousand.
+
+Vantage allows 1,000 requests per hour for the whole account (every token and user counts).
+
+Writing is an upsert, since the API cannot say whether a connection exists: PUT, and on 404
+POST; a POST refused with 400 falls back to PUT only when Vantage's `errors` say the connection
+already exists, otherwise Vantage's message is the error. A POST that fails ambiguously (a
+timeout, a dropped connection, a 5xx) is never sent again blindly: the idempotent PUT is the
+re-read (200: the POST landed, and the connection now holds these values; 404: it did not, so
+POST again), at most `POST_ATTEMPTS` times.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ssoform.drivers.base import BaseDirs, Capabilities, FieldChange, Imported
-from ssoform.drivers.http import ApiCaller, HttpDriver
+from ssoform.drivers.http import ApiCaller, HttpDriver, scrub
 from ssoform.errors import DriverError
 from ssoform.manifest.checks import connection_domains
 from ssoform.manifest.models import Manifest, Tenant, VantageConnection
@@ -27,8 +36,25 @@ __all__ = ["VantageDriver"]
 KEY = "sso"
 PLACEHOLDER_METADATA_URL = "https://replace-me.invalid/saml/metadata"
 PAGE = 1000
+POST_ATTEMPTS = 3
+_EXISTS = ("already exists", "already configured", "already has")
+"""Words of a refusal that mean the connection exists (Vantage publishes no error codes)."""
 _ACCOUNT = "/managed_accounts/{account}"
 _SSO = "/managed_accounts/{account}/sso_connection"
+
+
+def _error_list(body: Any) -> list[str]:
+    """The messages of Vantage's `Errors` model (`{"errors": [str], "links"?}`)."""
+    found = body.get("errors") if isinstance(body, Mapping) else None
+    return [str(e) for e in found[:3]] if isinstance(found, list) else []
+
+
+def _errors_text(body: Any) -> str:
+    return "; ".join(_error_list(body)) or "refused without a message"
+
+
+def _says_exists(body: Any) -> bool:
+    return any(word in e.lower() for e in _error_list(body) for word in _EXISTS)
 
 
 class _VantageApi(ApiCaller):
@@ -37,8 +63,8 @@ class _VantageApi(ApiCaller):
     }
 
     def error_detail(self, body: Any) -> tuple[str | None, str]:
-        if isinstance(body, Mapping) and isinstance(body.get("errors"), list) and body["errors"]:
-            return None, "; ".join(str(e) for e in body["errors"][:3])
+        if _error_list(body):
+            return None, _errors_text(body)
         return super().error_detail(body)
 
 
@@ -51,7 +77,7 @@ class VantageDriver(HttpDriver):
         readable=frozenset({"email_domain"}),
         write_only=frozenset({"saml_metadata_url", "additional_domains"}),
         existence_observable=False,
-        rate_limit=(1000, 60.0),
+        rate_limit=(1000, 3600.0),
         max_concurrency=4,
     )
 
@@ -166,35 +192,48 @@ class VantageDriver(HttpDriver):
         return Live(desired.scope, KEY, desired.scope, dict(desired.fields))
 
     async def _write_sso(self, desired: Desired, *, prefer: str) -> None:
-        """Upsert: the API cannot say whether a connection exists, so fall back on its answer."""
-        path = _SSO
-        ids = {"account": desired.scope}
+        """Upsert: the API cannot say whether a connection exists, so go by its answers."""
         body = {
             "saml_metadata_url": desired.write_only["saml_metadata_url"],
             "additional_domains": desired.write_only["additional_domains"],
         }
-        if prefer == "PUT":
-            status, _ = await self.api.call(
-                "PUT",
-                path,
-                call=f"update SSO of {desired.scope}",
-                json_body=body,
-                allow=(404,),
-                ids=ids,
-            )
-            if status != 404:
-                return
+        if prefer == "PUT" and await self._put(desired, body, missing_ok=True):
+            return
+        call = f"configure SSO of {desired.scope}"
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            try:
+                status, answer = await self.api.call(
+                    "POST",
+                    _SSO,
+                    call=call,
+                    json_body={"type": "saml", **body},
+                    allow=(400, 409),
+                    ids={"account": desired.scope},
+                )
+            except DriverError as exc:
+                if not (exc.ambiguous or exc.retryable) or attempt == POST_ATTEMPTS:
+                    raise
+                if await self._put(desired, body, missing_ok=True):
+                    return  # the POST had landed: the PUT found it and wrote the same values
+                continue
+            if status == 400 and not _says_exists(answer):
+                message = scrub(_errors_text(answer), self.api.credentials)
+                raise DriverError(self.name, call, message, status=status)
+            if status in (400, 409):
+                await self._put(desired, body, missing_ok=False)
+            return
+
+    async def _put(self, desired: Desired, body: dict[str, Any], *, missing_ok: bool) -> bool:
+        """PUT the connection; False when Vantage answers 404 and `missing_ok`."""
         status, _ = await self.api.call(
-            "POST",
-            path,
-            call=f"configure SSO of {desired.scope}",
-            json_body={"type": "saml", **body},
-            allow=(400, 409) if prefer == "POST" else (),
-            ids=ids,
+            "PUT",
+            _SSO,
+            call=f"update SSO of {desired.scope}",
+            json_body=body,
+            allow=(404,) if missing_ok else (),
+            ids={"account": desired.scope},
         )
-        if status in (400, 409):
-            call = f"update SSO of {desired.scope}"
-            await self.api.call("PUT", path, call=call, json_body=body, ids=ids)
+        return status != 404
 
     async def delete(self, live: Live) -> None:
         await self.api.call(

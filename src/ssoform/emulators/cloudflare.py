@@ -3,8 +3,9 @@
 Contract: docs/reference provider-apis.md §1 and §7.4. Routes are the real paths under
 `/client/v4`, so a driver only swaps its base URL. Choices made where the reference says [?] or [I]:
 
-- Auth: `Authorization: Bearer <token>` only. A missing or malformed header → 401, a wrong
-  token → 403, both code 10000 "Authentication error". The token is good for every account.
+- Auth: `Authorization: Bearer <token>` only. A missing, malformed or wrong token → 400, code
+  6003 "Invalid request headers" with `error_chain` [6111 "Invalid format for Authorization
+  header"], the shape Cloudflare answers a bad token with. The token is good for every account.
 - Every well-formed account id (32 lower-case hex) exists and starts empty. A malformed account
   or connector id → 400, code 7003 "Could not route to <path>, perhaps your object identifier is
   invalid?". An unknown path → 404, code 7003 "No route for the URI"; a wrong method → 405,
@@ -14,14 +15,18 @@ Contract: docs/reference provider-apis.md §1 and §7.4. Routes are the real pat
   `source.pointer`); 1003 connector not found (404); 1004 the account already has a connector for
   this email domain; 1005 the email domain is refused (public mail providers, `.edu`);
   1006 enabling a connector that is not `verified`; 1007 the domain is enabled in another account;
-  1008 deleting an enabled connector (disable it first); 1009 begin_verification on a `verified`
-  connector; 10429 rate limited (429).
+  1009 begin_verification on a `verified` connector; 10429 rate limited (429).
+- An enabled connector can be deleted as it is: nothing Cloudflare publishes requires disabling
+  first (the Terraform provider deletes directly).
 - `email_domain` is stored lower-cased and must be an ASCII (punycode) host name with a dot.
 - begin_verification restarts `awaiting`/`failed` → `pending`, leaves `pending` as it is, keeps
   the verification code, and refuses `verified` (1009).
 - `set_verification` (test hook) changes the status only; an enabled connector stays enabled.
-- PATCH answers with the connector as an object (the schema), not the docs' array example.
-  `updated_on` moves only when a value changes.
+- PATCH answers with `result` as an object (the schema) when it enables or changes the FedRAMP
+  wording, and as an array of the one connector when it disables, as the dashboard SSO guide's
+  disable example shows; a driver must read both. `updated_on` moves only when a value changes.
+- Lists leave `verification` out of enabled, verified connectors: the guide's list example of an
+  enabled connector has none (the schema makes every field optional).
 - Rate limit: one fixed window (`RateWindow`) for the whole emulator, counting every API request
   including refused ones. When exceeded, every call gets 429 until the window resets (the real
   API blocks for 5 minutes from the excess). Headers on every API answer:
@@ -78,9 +83,10 @@ _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
 class Code(IntEnum):
-    """Envelope error codes. 10000 and 7003 are Cloudflare's; the rest are the emulator's."""
+    """Envelope error codes. 6003/6111, 7001 and 7003 are Cloudflare's; the rest the emulator's."""
 
-    AUTHENTICATION = 10000
+    INVALID_HEADERS = 6003
+    INVALID_AUTHORIZATION = 6111
     NO_ROUTE = 7003
     METHOD_NOT_ALLOWED = 7001
     MALFORMED_BODY = 1001
@@ -90,7 +96,6 @@ class Code(IntEnum):
     DOMAIN_REFUSED = 1005
     NOT_VERIFIED = 1006
     ENABLED_ELSEWHERE = 1007
-    DELETE_ENABLED = 1008
     ALREADY_VERIFIED = 1009
     RATE_LIMITED = 10429
 
@@ -274,11 +279,7 @@ class CloudflareStore:
         return connector
 
     def delete(self, account_id: str, connector_id: str) -> None:
-        connector = self.get(account_id, connector_id)
-        if connector.enabled:
-            raise CloudflareError(
-                400, Code.DELETE_ENABLED, "SSO connector is enabled; disable it before deleting"
-            )
+        self.get(account_id, connector_id)
         del self.connectors[connector_id]
 
     def begin_verification(self, account_id: str, connector_id: str) -> None:
@@ -358,9 +359,18 @@ def _store(request: Request) -> CloudflareStore:
 
 async def list_connectors(request: Request) -> Response:
     account_id, _ = _ids(request)
-    found = [c.to_api() for c in _store(request).list(account_id)]
+    found = [_listed(c) for c in _store(request).list(account_id)]
     info = {"page": 1, "per_page": len(found), "count": len(found), "total_count": len(found)}
     return _ok(found, result_info=info)
+
+
+def _listed(connector: Connector) -> dict[str, Any]:
+    """A connector as lists show it: an enabled, verified one without `verification` (as in the
+    guide's list example); any other keeps it, so a seeded enabled-but-unverified one shows."""
+    item = connector.to_api()
+    if connector.enabled and connector.verification_status == "verified":
+        del item["verification"]
+    return item
 
 
 async def get_connector(request: Request) -> Response:
@@ -398,6 +408,8 @@ async def update_connector(request: Request) -> Response:
         enabled=body.get("enabled"),
         use_fedramp_language=body.get("use_fedramp_language"),
     )
+    if body.get("enabled") is False:  # the guide's disable example answers an array
+        return _ok([connector.to_api()])
     return _ok(connector.to_api())
 
 
@@ -445,10 +457,17 @@ async def _on_http(request: Request, exc: Exception) -> Response:
 
 def _door(token: str, window: RateWindow, clock: Callable[[], float]) -> Door:
     def authorize(headers: Headers) -> Response | None:
-        sent = bearer_token(headers)
-        if sent is None or sent != token:
-            error = {"code": int(Code.AUTHENTICATION), "message": "Authentication error"}
-            return failure(401 if sent is None else 403, error)
+        if bearer_token(headers) != token:
+            chain = {
+                "code": int(Code.INVALID_AUTHORIZATION),
+                "message": "Invalid format for Authorization header",
+            }
+            error = {
+                "code": int(Code.INVALID_HEADERS),
+                "message": "Invalid request headers",
+                "error_chain": [chain],
+            }
+            return failure(400, error)
         return None
 
     def too_many(retry_after: int) -> Response:

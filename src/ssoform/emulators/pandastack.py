@@ -16,10 +16,14 @@ contract is thin, so nearly everything here is a choice:
   - `GET /api/v1/sso/` → `{"data": [document, ...]}` in creation order;
   - `POST /api/v1/sso/` with any JSON object → `{"data": document}`; the server adds `id`
     (24 hex digits) and `organization_id` (the query's; client values for both are ignored);
-  - `GET /api/v1/sso/single?id=` → `{"data": document}`;
+  - `GET /api/v1/sso/single/{id}` (also `?id=`) → `{"data": document}`;
   - `POST /api/v1/sso/update` with `{"id": ..., <keys to change>}` (or `?id=`) → the merged
     `{"data": document}`: top-level keys replace the stored ones (null stores null);
-  - `DELETE /api/v1/sso/?id=` (or a body `{"id": ...}`) → `{"data": {"id": ..., "deleted": true}}`.
+  - `DELETE /api/v1/sso/{id}` (also `?id=` or a body `{"id": ...}`) →
+    `{"data": {"id": ..., "deleted": true}}`.
+  The id in the path follows PandaStack's sibling routes (`/project/single/:id`,
+  `DELETE /project/:id`); the SSO page itself documents none. A create's documented field is
+  `slug` (`length` is documented too, meaning unknown); documents are kept as sent.
   `/api/v1/sso` without the trailing slash is served too. Missing `id` → 400, an id unknown in
   that organization → 404 `{"message": "SSO provider not found"}`, a body that is not a JSON
   object → 400, unknown path → 404, wrong method → 405 (all `{"message": ...}`).
@@ -103,7 +107,9 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 def _id(request: Request, body: dict[str, Any] | None = None) -> str:
-    value = (body or {}).get("id") or request.query_params.get("id")
+    value = (
+        request.path_params.get("id") or (body or {}).get("id") or request.query_params.get("id")
+    )
     if not isinstance(value, str) or not value:
         raise PandaStackError(400, "id is required")
     return value
@@ -206,7 +212,9 @@ def create_app(
             )
         ),
         Route("/api/v1/sso/single", get_provider, methods=["GET"]),
+        Route("/api/v1/sso/single/{id}", get_provider, methods=["GET"]),
         Route("/api/v1/sso/update", update_provider, methods=["POST"]),
+        Route("/api/v1/sso/{id}", delete_provider, methods=["DELETE"]),
         *control_routes(),
     ]
     app = Starlette(

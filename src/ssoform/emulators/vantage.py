@@ -9,7 +9,8 @@ the reference says [?] or [I]:
 - Errors are `{"errors": ["<message>"]}` (no `links`). Unknown account → 404; malformed body,
   bad field types, invalid domains or URLs → 400; unknown path → 404, wrong method → 405.
   Unknown body fields are ignored (as Rails/Grape APIs do), so `type` on PUT is ignored too.
-- SSO connection: POST when one exists → 400 `{"errors": ["SSO connection already exists"]}`;
+- SSO connection: POST when one exists → 400 `{"errors": ["SSO connection already exists"]}`
+  (the wording is the emulator's: Vantage publishes only the `Errors` model);
   PUT or DELETE when none → 404 `{"errors": ["SSO connection not found"]}`. POST answers 201,
   PUT 200 (both the `ManagedAccount`), DELETE 204 with an empty body.
 - `type` must be `"saml"`; `saml_metadata_url` must be an absolute http(s) URL. Domains are
@@ -24,11 +25,11 @@ the reference says [?] or [I]:
 - `POST /v2/managed_accounts` (201) needs `name` and `contact_email`; `PUT` changes only the
   fields sent. `parent_account_token` is the store's; tokens are `acct_` + 16 hex digits.
 - Rate limit: one fixed window of `rate_limit` requests per `rate_window` seconds (default
-  1000/60 s) for the whole emulator, counting every API request (also refused ones). Every
-  answer of the API, errors included, carries `x-rate-limit-limit`, `x-rate-limit-remaining` and
-  `x-rate-limit-reset` (Unix epoch seconds, rounded up); 429 `{"errors": ["Rate limit
-  exceeded"]}` has no `Retry-After`. Injected 503s, drops and stalls sit in front of the
-  API (before the window) and carry no rate headers.
+  1,000 per hour, as Vantage documents for a whole account) for the whole emulator, counting
+  every API request (also refused ones). Every answer of the API, errors included, carries
+  `x-rate-limit-limit`, `x-rate-limit-remaining` and `x-rate-limit-reset` (Unix epoch seconds,
+  rounded up); 429 `{"errors": ["Rate limit exceeded"]}` has no `Retry-After`. Injected 503s,
+  drops and stalls sit in front of the API (before the window) and carry no rate headers.
 - Ambiguous create: `POST .../sso_connection` and `POST /v2/managed_accounts` commit, then
   stall when `Emulator.ambiguous_create()` says so.
 """
@@ -321,7 +322,7 @@ def create_app(
     token: str = "vantage-emulator-token",  # noqa: S107 - the emulator's well-known test token
     read_token: str | None = None,
     rate_limit: int = 1000,
-    rate_window: float = 60.0,
+    rate_window: float = 3600.0,
     store: VantageStore | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ssoform.manifest.certificates import CertInfo
 from ssoform.manifest.diagnostics import PathElem, Severity
 from ssoform.manifest.fields import PUBLIC_MAIL_DOMAINS
+from ssoform.manifest.idp_urls import admin_host, domain_url
 from ssoform.manifest.models import (
     CantinaConnection,
     Certificate,
@@ -226,6 +227,24 @@ def _check_protocol(
         )
     ):
         yield Finding(cpath, "cantina supports okta or entra: set idp_kind or the idp's kind")
+    elif isinstance(conn, CantinaConnection) and idp.oidc is not None:
+        yield from _check_cantina_base_url(conn, conn.idp_kind or idp.kind, idp.oidc.issuer, cpath)
+
+
+def _check_cantina_base_url(
+    conn: CantinaConnection, kind: str, issuer: str, cpath: tuple[PathElem, ...]
+) -> Iterator[Finding]:
+    """Cantina takes the IdP's domain URL, which only some issuers tell with certainty."""
+    path = (*cpath, "provider_base_url")
+    if conn.provider_base_url is not None:
+        if admin_host(conn.provider_base_url):
+            yield Finding(path, "use the Okta domain URL without -admin")
+    elif domain_url(kind, issuer) is None:
+        yield Finding(
+            path,
+            f"required: cannot derive the {kind} domain URL Cantina needs from the issuer "
+            f"{issuer} (for example https://acme.okta.com)",
+        )
 
 
 def _check_duplicate_domains(manifest: Manifest) -> Iterator[Finding]:

@@ -263,7 +263,9 @@ class CantinaConnection(_ConnectionBase):
         default=None, description="Defaults to the identity provider's kind."
     )
     provider_base_url: HttpsUrl | None = Field(
-        default=None, description="Defaults to the identity provider's OIDC issuer."
+        default=None,
+        description="The IdP's domain URL (for Okta https://x.okta.com, not the -admin host). "
+        "Derived from an Okta issuer; required otherwise (Entra).",
     )
 
 
