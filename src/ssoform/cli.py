@@ -1,7 +1,9 @@
 """The `ssoform` command line: each subcommand is a thin call into the library.
 
-`main(argv) -> int` never raises: expected errors (`SsoformError`) exit 1 with their message,
-Ctrl-C exits 130, and anything else is a bug, reported in one line with exit 3 and a hint.
+`main(argv) -> int` never raises: expected errors (`SsoformError`) and usage errors (a misspelt
+flag, a missing path: click's message) exit 1, Ctrl-C exits 130, and anything else is a bug,
+reported in one line with exit 3 and a hint. Exit 2 is kept for "changes" (`plan
+--detailed-exitcode`) and "drift", so CI can trust it.
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
-        return exc.exit_code
+        # click gives usage errors exit 2, which ssoform means as "changes" or "drift".
+        return EXIT_ERROR if isinstance(exc, click.UsageError) else exc.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return EXIT_ERROR

@@ -23,7 +23,11 @@ from ssoform.commands.engine_options import (
 )
 from ssoform.commands.options import manifest_options, parse_vars
 from ssoform.commands.progress import new_progress, show_progress
-from ssoform.commands.summary import step_summary_option, write_step_summary
+from ssoform.commands.summary import (
+    step_summary_option,
+    write_markdown_parts,
+    write_step_summary,
+)
 from ssoform.engine.apply import ApplyResult
 from ssoform.engine.plan import Plan
 from ssoform.engine.planfile import read_plan, write_plan
@@ -34,8 +38,8 @@ from ssoform.errors import PlanError
 from ssoform.manifest.changes import changed_scope
 from ssoform.manifest.load import LoadedManifest, LoadOptions
 from ssoform.model import Desired, Live
-from ssoform.report.drift import render_markdown
-from ssoform.report.render import render
+from ssoform.report.apply import apply_rows, render_apply_json, render_apply_text
+from ssoform.report.plan import render_plan_markdown, render_plan_text
 from ssoform.sandbox.session import SandboxSession
 
 __all__ = ["apply_command", "plan_command"]
@@ -52,7 +56,7 @@ def _plan_options(
 
 
 def _show(plan: Plan) -> None:
-    click.echo(render("plan.txt.j2", plan.data(), color=use_color()), nl=False)
+    click.echo(render_plan_text(plan.data(), color=use_color()), nl=False)
 
 
 def _plan(
@@ -99,6 +103,12 @@ def _plan(
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
 )
+@click.option(
+    "--markdown-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the plan as Markdown for pull-request comments: DIR/plan-1.md, plan-2.md, ... "
+    "(each under GitHub's comment limit; nothing is left out).",
+)
 @step_summary_option
 def plan_command(
     paths: tuple[Path, ...],
@@ -113,6 +123,7 @@ def plan_command(
     allow_delete: bool,
     changed_since: str | None,
     detailed_exitcode: bool,
+    markdown_dir: Path | None,
     step_summary: bool,
 ) -> int:
     """Show what apply would change; save it with -o for a later apply."""
@@ -149,9 +160,13 @@ def plan_command(
     if out is not None:
         write_plan(out, plan)
         click.echo(f"Saved the plan to {out}. Apply it with: ssoform apply {out}", err=True)
-    if step_summary:
+    if step_summary or markdown_dir is not None:
         hint = f"the saved plan `{out}`" if out is not None else "`ssoform plan --json`"
-        write_step_summary(render_markdown("plan.md.j2", plan.data(), json_hint=hint))
+        parts = render_plan_markdown(plan.data(), json_hint=hint)
+        if markdown_dir is not None:
+            write_markdown_parts(markdown_dir, parts)
+        if step_summary:
+            write_step_summary("\n".join(parts))
     if detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return 0
@@ -170,6 +185,9 @@ def plan_command(
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 @click.option("--allow-delete", is_flag=True, help="Delete resources removed from the manifest.")
 @click.option("--force", is_flag=True, help="Apply a plan that exceeds the safety thresholds.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print what was applied, resource by resource, as JSON."
+)
 def apply_command(
     args: tuple[Path, ...],
     var_pairs: tuple[str, ...],
@@ -181,6 +199,7 @@ def apply_command(
     auto_approve: bool,
     allow_delete: bool,
     force: bool,
+    as_json: bool,
 ) -> int:
     """Apply a saved plan (PLAN.json), or plan MANIFEST... and apply after confirmation."""
     options = LoadOptions(
@@ -196,7 +215,7 @@ def apply_command(
         config = run_config(
             allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
         )
-        return _apply(data, loaded, state_path, session, config, force)
+        return _apply(data, loaded, state_path, session, config, force, as_json=as_json)
     loaded = load_valid(list(args), options)
     session = sandbox_for(loaded, sandbox)
     # One run: the apply shares the plan's budgets (a window the plan filled stays filled).
@@ -212,8 +231,11 @@ def apply_command(
         config,
     )
     plan = outcome.plan
-    _show(plan)
+    if not as_json:
+        _show(plan)
     if not plan.has_changes:
+        if as_json:
+            click.echo(render_apply_json([]), nl=False)
         return 0
     if not auto_approve:
         if not sys.stdin.isatty():
@@ -227,7 +249,17 @@ def apply_command(
     # Applied at once after planning: reuse what the plan read. After a confirmation, which
     # may come minutes later, every scope the plan changes is read again and checked.
     live = outcome.live if auto_approve else None
-    return _apply(plan.data(), loaded, state_path, session, config, force, live, outcome.desired)
+    return _apply(
+        plan.data(),
+        loaded,
+        state_path,
+        session,
+        config,
+        force,
+        live,
+        outcome.desired,
+        as_json=as_json,
+    )
 
 
 def _apply(
@@ -239,6 +271,8 @@ def _apply(
     force: bool,
     live: Mapping[tuple[str, str, str], Live] | None = None,
     desired: Sequence[Desired] | None = None,
+    *,
+    as_json: bool = False,
 ) -> int:
     backend = backend_for(state_path, sandbox=sandbox is not None)
     try:
@@ -249,16 +283,16 @@ def _apply(
     finally:
         if sandbox is not None:
             sandbox.save()
-    return _report(result)
+    return _report(result, data, as_json=as_json)
 
 
-def _report(result: ApplyResult) -> int:
+def _report(result: ApplyResult, plan: Mapping[str, object], *, as_json: bool) -> int:
+    """Each resource applied, failed or skipped on stdout; failures again on stderr."""
     for address, message in result.failed:
         click.echo(f"failed: {address}: {message}", err=True)
-    for address, why in result.skipped:
-        click.echo(f"skipped: {address}: {why}", err=True)
-    click.echo(
-        f"Apply: {len(result.applied)} applied, {len(result.failed)} failed, "
-        f"{len(result.skipped)} skipped (manual or blocked)."
-    )
+    rows = apply_rows(plan, result.applied, result.failed, result.skipped)
+    if as_json:
+        click.echo(render_apply_json(rows), nl=False)
+    else:
+        click.echo(render_apply_text(rows, color=use_color()), nl=False)
     return 0 if result.ok else 1

@@ -245,7 +245,13 @@ class Planner:
                 action=action,
                 reason=reason,
                 after=after,
-                changes=tuple(FieldChange(k, None, v) for k, v in sorted(desired.fields.items()))
+                # A held field (Cloudflare's `verification`, set by the provider later) is no
+                # planned change: its blocked line says what it waits for.
+                changes=tuple(
+                    FieldChange(k, None, v)
+                    for k, v in sorted(desired.fields.items())
+                    if k not in guidance.hold_fields
+                )
                 + tuple(write_only),
                 blocked=guidance.blocked,
                 manual=guidance.manual if action is Action.MANUAL else None,

@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-__all__ = ["render"]
+__all__ = ["markdown_text", "render"]
 
 _STYLES = {
     "create": "32",
@@ -60,11 +60,11 @@ def _environment(color: bool) -> Environment:
     env.filters["style"] = style
     env.filters["symbol"] = lambda action: _SYMBOLS.get(str(action), "?")
     env.filters["value"] = _value
-    env.filters["md"] = _markdown_text
+    env.filters["md"] = markdown_text
     return env
 
 
-def _markdown_text(value: Any) -> str:
+def markdown_text(value: Any) -> str:
     """Text safe inside a Markdown table cell: no raw HTML, pipes or line breaks."""
     text = str(value).replace("\r", " ").replace("\n", " ")
     for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'")):
