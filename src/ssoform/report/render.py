@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 __all__ = ["markdown_text", "render"]
 
@@ -61,7 +62,17 @@ def _environment(color: bool) -> Environment:
     env.filters["symbol"] = lambda action: _SYMBOLS.get(str(action), "?")
     env.filters["value"] = _value
     env.filters["md"] = markdown_text
+    env.filters["breakable"] = _breakable
     return env
+
+
+def _breakable(value: Any) -> Markup:
+    """HTML-escaped text that may wrap after `/` or `|` (long addresses and ids), not inside
+    a word."""
+    text = str(escape(str(value)))
+    for mark in ("/", "|"):
+        text = text.replace(mark, mark + "<wbr />")
+    return Markup(text)  # noqa: S704 - escaped above; only <wbr /> is added
 
 
 def markdown_text(value: Any) -> str:
