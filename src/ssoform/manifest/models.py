@@ -111,6 +111,10 @@ ProviderInstance = Annotated[
 class Certificate(_Model):
     """An X.509 certificate in PEM: inline or from a file next to the manifest (public data)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["file"]}, {"required": ["pem"]}]}
+    )
+
     file: str | None = None
     pem: str | None = None
 
