@@ -16,6 +16,7 @@ from collections.abc import Mapping
 __all__ = [
     "RedactingFilter",
     "configure_logging",
+    "log_level_problems",
     "redact",
     "redact_headers",
     "register_secret",
@@ -74,6 +75,17 @@ def _level(verbosity: int) -> int | None:
         found = logging.getLevelName(env)
         return found if isinstance(found, int) else logging.WARNING
     return None
+
+
+def log_level_problems() -> list[str]:
+    """What is wrong with $SSOFORM_LOG_LEVEL (a level name that logging does not know)."""
+    env = os.environ.get("SSOFORM_LOG_LEVEL", "").strip()
+    if env and not isinstance(logging.getLevelName(env.upper()), int):
+        return [
+            f"SSOFORM_LOG_LEVEL={env!r} is not a log level (DEBUG, INFO, WARNING, ERROR or "
+            "CRITICAL): logging warnings only"
+        ]
+    return []
 
 
 def configure_logging(verbosity: int) -> None:

@@ -44,7 +44,12 @@ def _fail_on(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[
 @sandbox_option
 @target_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write the report here (`-`: stdout).",
+)
 @click.option(
     "--fail-on",
     default=",".join(DEFAULT_FAIL_ON),
@@ -103,12 +108,15 @@ def drift_command(
         if out is not None and fmt == "json"
         else "the JSON report (`ssoform drift --format json`)"
     )
-    text = render_drift(data, fmt, color=out is None and use_color(), json_hint=hint)
+    if out is not None and str(out) == "-":
+        out = None
+    colour = out is None and fmt == "text" and use_color()
+    text = render_drift(data, fmt, color=colour, json_hint=hint)
     if out is not None:
         write_private(out, text)
         click.echo(f"Wrote the {fmt} drift report to {out}.", err=True)
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=colour)
     if step_summary:
         write_step_summary(render_drift(data, "markdown", json_hint=hint))
     return EXIT_DRIFT if report.summary.failing else 0

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
@@ -112,5 +112,15 @@ def run_config(
     return RunConfig(allow_outside_files=allow_outside_files, sandbox=sandbox, progress=progress)
 
 
-def use_color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+def use_color(stream: TextIO | None = None) -> bool:
+    """Whether to colour `stream` (stdout): `--color always|never`, else $FORCE_COLOR (set and
+    not empty or 0) colours, $NO_COLOR (set and not empty) does not, else only a terminal."""
+    ctx = click.get_current_context(silent=True)
+    choice = ctx.find_root().meta.get("ssoform.color", "auto") if ctx is not None else "auto"
+    if choice != "auto":
+        return bool(choice == "always")
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    return (stream or sys.stdout).isatty()

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -55,8 +56,18 @@ def _plan_options(
     )
 
 
-def _show(plan: Plan) -> None:
-    click.echo(render_plan_text(plan.data(), color=use_color()), nl=False)
+def _show(plan: Plan, *, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    colour = use_color(stream)  # click.echo keeps the colour codes only when told to
+    click.echo(render_plan_text(plan.data(), color=colour), nl=False, err=err, color=colour)
+
+
+def saved_plan_text(plan: Plan) -> str:
+    """The saved-plan file's text, exactly as `write_plan` writes it (for `-o -`)."""
+    with tempfile.TemporaryDirectory(prefix="ssoform-plan-") as tmp:
+        path = Path(tmp) / "plan.json"
+        write_plan(path, plan)
+        return path.read_text(encoding="utf-8")
 
 
 def _plan(
@@ -89,7 +100,12 @@ def _plan(
 @state_option
 @sandbox_option
 @target_option
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Save the plan (`-` writes it to stdout, and the readable plan to stderr).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--allow-delete", is_flag=True, help="Plan deletes of resources no longer declared.")
 @click.option(
@@ -153,11 +169,14 @@ def plan_command(
             allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
         ),
     ).plan
+    to_stdout = out is not None and str(out) == "-"
     if as_json:
-        click.echo(json.dumps(plan.data(), indent=2, sort_keys=True))
+        click.echo(json.dumps(plan.data(), indent=2, sort_keys=True), err=to_stdout)
     else:
-        _show(plan)
-    if out is not None:
+        _show(plan, err=to_stdout)
+    if to_stdout:
+        click.echo(saved_plan_text(plan), nl=False)
+    elif out is not None:
         write_plan(out, plan)
         click.echo(f"Saved the plan to {out}. Apply it with: ssoform apply {out}", err=True)
     if step_summary or markdown_dir is not None:
@@ -294,5 +313,6 @@ def _report(result: ApplyResult, plan: Mapping[str, object], *, as_json: bool) -
     if as_json:
         click.echo(render_apply_json(rows), nl=False)
     else:
-        click.echo(render_apply_text(rows, color=use_color()), nl=False)
+        colour = use_color()
+        click.echo(render_apply_text(rows, color=colour), nl=False, color=colour)
     return 0 if result.ok else 1
