@@ -208,3 +208,43 @@ def test_sandbox_logs_name_the_emulators(
     err = capsys.readouterr().err
     assert "HTTP Request: GET https://cloudflare-main.emulator.sandbox.localhost/" in err
     assert "api.cloudflare.com" not in err and "api.descope.com" not in err
+
+
+REAL = """\
+version: 1
+providers:
+  cf: {type: cloudflare, api_token: {env: SSOFORM_TEST_CF_X}}
+  ds: {type: descope, project_id: P2x, management_key: {env: SSOFORM_TEST_DS_X}}
+identity_providers:
+  okta:
+    oidc: {issuer: "https://a.okta.com", client_id: abc, client_secret: {env: SSOFORM_TEST_OK_X}}
+tenants:
+  acme:
+    domains: [acme.com]
+    idp: okta
+    connections:
+      - {provider: cf, account_id: 0123456789abcdef0123456789abcdef}
+      - {provider: ds, tenant_id: T1, protocol: oidc}
+"""
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_a_real_run_lists_every_missing_secret(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("m.yaml").write_text(REAL)
+    assert main([command, "m.yaml", "--state", "state.json"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith("every secret reference that cannot be resolved:")
+    assert err[1:] == [
+        "m.yaml:3:26: providers.cf.api_token: secret env:SSOFORM_TEST_CF_X: "
+        "environment variable SSOFORM_TEST_CF_X is not set",
+        "m.yaml:4:40: providers.ds.management_key: secret env:SSOFORM_TEST_DS_X: "
+        "environment variable SSOFORM_TEST_DS_X is not set",
+        "m.yaml:7:58: identity_providers.okta.oidc.client_secret: secret env:SSOFORM_TEST_OK_X: "
+        "environment variable SSOFORM_TEST_OK_X is not set",
+    ]

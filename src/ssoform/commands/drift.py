@@ -9,6 +9,7 @@ import click
 
 from ssoform.commands.engine_options import (
     backend_for,
+    listing_missing_secrets,
     load_valid,
     run_config,
     sandbox_for,
@@ -89,16 +90,17 @@ def drift_command(
     loaded = load_valid(list(paths), options)
     session = sandbox_for(loaded, sandbox)
     try:
-        report = asyncio.run(
-            make_drift(
-                loaded,
-                backend_for(state_path, sandbox=session is not None),
-                run_config(allow_outside_files=allow_outside_files, sandbox=session),
-                PlanOptions(targets=targets, allow_outside_files=allow_outside_files),
-                DriftOptions(fail_on=fail_on, cert_warning_days=cert_warning_days),
-                manifest_paths=[str(p) for p in paths],
+        with listing_missing_secrets(loaded, allow_outside_files=allow_outside_files):
+            report = asyncio.run(
+                make_drift(
+                    loaded,
+                    backend_for(state_path, sandbox=session is not None),
+                    run_config(allow_outside_files=allow_outside_files, sandbox=session),
+                    PlanOptions(targets=targets, allow_outside_files=allow_outside_files),
+                    DriftOptions(fail_on=fail_on, cert_warning_days=cert_warning_days),
+                    manifest_paths=[str(p) for p in paths],
+                )
             )
-        )
     finally:
         if session is not None:
             session.save()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -14,13 +15,14 @@ import click
 from ssoform.engine.backend import LocalStateBackend
 from ssoform.engine.progress import Progress
 from ssoform.engine.runner import RunConfig
-from ssoform.errors import ManifestError
+from ssoform.errors import ManifestError, SecretError
 from ssoform.manifest.diagnostics import Severity
-from ssoform.manifest.load import LoadedManifest, LoadOptions, load_manifest
+from ssoform.manifest.load import LoadedManifest, LoadOptions, load_manifest, unresolved_secrets
 from ssoform.sandbox.session import DEFAULT_SANDBOX_DIR, SandboxSession
 
 __all__ = [
     "backend_for",
+    "listing_missing_secrets",
     "load_valid",
     "resolve_state",
     "run_config",
@@ -124,3 +126,19 @@ def use_color(stream: TextIO | None = None) -> bool:
     if os.environ.get("NO_COLOR", ""):
         return False
     return (stream or sys.stdout).isatty()
+
+
+@contextlib.contextmanager
+def listing_missing_secrets(loaded: LoadedManifest, *, allow_outside_files: bool) -> Iterator[None]:
+    """When a run stops on a secret it cannot resolve, name every one it could not, each at its
+    file:line, so one fix covers them all (never a value)."""
+    try:
+        yield
+    except SecretError as exc:
+        missing = unresolved_secrets(loaded, allow_outside_files=allow_outside_files)
+        if len(missing) < 1:
+            raise
+        listing = "\n".join(str(d) for d in missing)
+        raise SecretError(
+            f"{exc}; every secret reference that cannot be resolved:\n{listing}"
+        ) from None

@@ -14,6 +14,7 @@ import click
 
 from ssoform.commands.engine_options import (
     backend_for,
+    listing_missing_secrets,
     load_valid,
     run_config,
     sandbox_for,
@@ -79,7 +80,8 @@ def _plan(
     config: RunConfig,
 ) -> PlanOutcome:
     try:
-        with show_progress(config.progress):
+        missing = listing_missing_secrets(loaded, allow_outside_files=options.allow_outside_files)
+        with missing, show_progress(config.progress):
             outcome = asyncio.run(
                 make_plan(
                     loaded,
@@ -295,7 +297,8 @@ def _apply(
 ) -> int:
     backend = backend_for(state_path, sandbox=sandbox is not None)
     try:
-        with show_progress(config.progress):
+        missing = listing_missing_secrets(loaded, allow_outside_files=config.allow_outside_files)
+        with missing, show_progress(config.progress):
             result = asyncio.run(
                 apply_plan(data, loaded, backend, config, force=force, live=live, desired=desired)
             )

@@ -33,7 +33,7 @@ from ssoform.manifest.sources import (
 from ssoform.manifest.suggest import suggestion
 from ssoform.manifest.yamlsource import Locator
 
-__all__ = ["LoadOptions", "LoadedManifest", "load_manifest"]
+__all__ = ["LoadOptions", "LoadedManifest", "load_manifest", "unresolved_secrets"]
 
 
 @dataclass(frozen=True)
@@ -161,6 +161,14 @@ def _load_certificate(
     except OSError as exc:
         raise ValueError(f"cannot read certificate file {cert.file}: {exc.strerror}") from None
     return parse_pem(data.decode("ascii", errors="replace"))
+
+
+def unresolved_secrets(loaded: LoadedManifest, *, allow_outside_files: bool) -> list[Diagnostic]:
+    """Every secret reference of a valid manifest that cannot be resolved, located at its
+    file:line (as `validate --resolve-secrets` reports them). Values are never shown."""
+    if loaded.manifest is None:
+        return []
+    return _locate(loaded.document, _secret_findings(loaded, loaded.manifest, allow_outside_files))
 
 
 def _secret_findings(
