@@ -8,6 +8,9 @@ import dataclasses
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +251,31 @@ def test_a_real_run_lists_every_missing_secret(
         "m.yaml:7:58: identity_providers.okta.oidc.client_secret: secret env:SSOFORM_TEST_OK_X: "
         "environment variable SSOFORM_TEST_OK_X is not set",
     ]
+
+
+def test_shell_completion_as_documented() -> None:
+    """README and docs/engine.md tell users to eval `_SSOFORM_COMPLETE=bash_source ssoform`."""
+    run = [sys.executable, "-c", "from ssoform.cli import entrypoint; entrypoint()"]
+    script = subprocess.run(
+        run,
+        env={**os.environ, "_SSOFORM_COMPLETE": "bash_source"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "_ssoform_completion()" in script.stdout
+    words = subprocess.run(
+        run,
+        env={
+            **os.environ,
+            "_SSOFORM_COMPLETE": "bash_complete",
+            "COMP_WORDS": "ssoform plan --markdown",
+            "COMP_CWORD": "2",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert words.stdout.split() == ["plain,--markdown-dir"]
