@@ -23,7 +23,7 @@ def test_markdown_shows_every_field_warning_and_unmanaged_object(
     assert [p.name for p in parts] == ["plan-1.md"]
     text = parts[0].read_text()
     assert "more" not in text.replace("more than", "")
-    assert "applies to every Cloudflare user with an @acme.io email address" in text
+    assert "applies to every Cloudflare user with an @\u2060acme.io email address" in text
     for u in data["unmanaged"]:
         assert f"`{u['provider']}/{u['scope']}/{u['key']}`" in text
     for rc in data["resource_changes"]:
@@ -130,3 +130,12 @@ def test_apply_text_has_a_line_per_resource(
     assert "  < globex/cloudflare-main/" in out
     lines = [line for line in out.splitlines() if line.startswith("  ")]
     assert f"Apply: {len(lines)} applied, 0 failed, 0 skipped" in out
+
+
+def test_notes_are_inert_markdown() -> None:
+    rc = change("t/p/s/x", "update", 1)
+    rc["notes"] = ["see [here](https://evil.example) and ping @octocat <img src=x>"]
+    text = render_plan_markdown(plan_of([rc]), json_hint="x")[0]
+    assert "\\[here\\](https://evil.example)" in text
+    assert "@\u2060octocat" in text and "@octocat" not in text
+    assert "&lt;img src=x&gt;" in text and "<img" not in text

@@ -74,6 +74,15 @@ def _code(value: Any) -> str:
     return f"`{text}`"
 
 
+def _prose(value: Any) -> str:
+    """Text from a plan (a driver's note, a blocked reason) as inert Markdown: no HTML, no
+    links, and no `@name` that GitHub would turn into a mention (a word joiner follows `@`)."""
+    text = markdown_text(value)
+    for raw, safe in (("[", "\\["), ("]", "\\]"), ("*", "\\*"), ("_", "\\_"), ("@", "@\u2060")):
+        text = text.replace(raw, safe)
+    return text
+
+
 def _value(value: Any) -> str:
     if value is None:
         return "(none)"
@@ -102,7 +111,7 @@ def _entry(rc: Mapping[str, Any], fields: Sequence[Mapping[str, Any]], more: str
     why = attention(rc)
     head = f"**{rc['action']}** {_code(rc['address'])}"
     if rc["action_reason"]:
-        head += f" ({markdown_text(rc['action_reason'])})"
+        head += f" ({_prose(rc['action_reason'])})"
     if rc["experimental"]:
         head += " _experimental_"
     if why and why != rc["action"]:
@@ -113,10 +122,10 @@ def _entry(rc: Mapping[str, Any], fields: Sequence[Mapping[str, Any]], more: str
         paths = ", ".join(_code(p) for p in rc["change"]["replace_paths"])
         quoted.append(f"> **replace:** {paths} cannot change in place")
     if rc["blocked"]:
-        quoted.append(f"> **blocked:** {markdown_text(rc['blocked'])}")
+        quoted.append(f"> **blocked:** {_prose(rc['blocked'])}")
     if rc["manual"]:
-        quoted.append(f"> **manual:** {markdown_text(rc['manual'])}")
-    quoted += [f"> **note:** {markdown_text(note)}" for note in rc["notes"]]
+        quoted.append(f"> **manual:** {_prose(rc['manual'])}")
+    quoted += [f"> **note:** {_prose(note)}" for note in rc["notes"]]
     if quoted:
         lines += ["\n>\n".join(quoted), ""]
     field_lines = [_field_line(f) for f in fields]
