@@ -24,7 +24,11 @@ def test_keys_at_each_place() -> None:
         "sandbox",
         "type",
     ]
-    assert keys_at(("identity_providers", "okta", "saml", "certificate", "fil")) == ["file", "pem"]
+    assert keys_at(("identity_providers", "okta", "saml", "certificate", "fil")) == [
+        "file",
+        "from_metadata",
+        "pem",
+    ]
     assert keys_at(("tenants", "acme", "vars", "x", "y")) == []
 
 
