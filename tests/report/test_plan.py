@@ -10,7 +10,7 @@ import pytest
 
 from sample_plans import change, plan_of, sandbox_plan, sandbox_workdir
 from ssoform.cli import main
-from ssoform.report.plan import COMMENT_LIMIT, render_plan_markdown, render_plan_text
+from ssoform.report.plan import COMMENT_LIMIT, MAX_PARTS, render_plan_markdown, render_plan_text
 
 
 def test_markdown_shows_every_field_warning_and_unmanaged_object(
@@ -58,7 +58,7 @@ def test_long_plan_splits_into_parts_without_dropping_a_line() -> None:
     changes = [change(f"t{n % 7}/p/s/r{n}", "update", 12, value_chars=120) for n in range(400)]
     changes += [change(f"t{n}/p/s/gone{n}", "delete", 2) for n in range(30)]
     data = plan_of(changes, unmanaged=3000)
-    parts = render_plan_markdown(data, json_hint="`plan.json`")
+    parts = render_plan_markdown(data, json_hint="`plan.json`", max_parts=100)
     assert len(parts) > 3
     assert all(len(p) <= COMMENT_LIMIT for p in parts)
     assert parts[0].startswith(f"## ssoform plan (part 1 of {len(parts)}): 430 change(s)")
@@ -76,7 +76,7 @@ def test_long_plan_splits_into_parts_without_dropping_a_line() -> None:
 
 def test_one_huge_change_is_split_across_parts() -> None:
     data = plan_of([change("t/p/s/huge", "update", 400, value_chars=300)])
-    parts = render_plan_markdown(data, json_hint="`plan.json`", limit=20_000)
+    parts = render_plan_markdown(data, json_hint="`plan.json`", limit=20_000, max_parts=100)
     assert len(parts) > 5
     assert all(len(p) <= 20_000 for p in parts)
     assert "\n".join(parts).count("- `field_") == 400
@@ -139,3 +139,20 @@ def test_notes_are_inert_markdown() -> None:
     assert "\\[here\\](https://evil.example)" in text
     assert "@\u2060octocat" in text and "@octocat" not in text
     assert "&lt;img src=x&gt;" in text and "<img" not in text
+
+
+def test_a_very_long_plan_keeps_careful_changes_whole_and_points_to_the_json() -> None:
+    changes = [change(f"t/p/s/r{n}", "update", 8, value_chars=200) for n in range(3000)]
+    changes += [change(f"t/p/s/gone{n}", "delete", 3) for n in range(5)]
+    changes[7]["notes"] = ["enabling applies to every user of @acme.io"]
+    parts = render_plan_markdown(plan_of(changes), json_hint="`plan.json`")
+    assert len(parts) <= MAX_PARTS
+    joined = "\n".join(parts)
+    for n in range(5):  # deletes: every field with its values
+        assert joined.count(f"#### **delete** `t/p/s/gone{n}`") == 1
+    assert joined.count('- `field_0`: `"' + "b" * 30 + '"`') == 5
+    assert "the values are in `plan.json`" in joined
+    for rc in changes[:3000]:  # every other change still listed, with its fields named
+        line = f"- **update** `{rc['address']}`: " + ", ".join(f"`field_{i}`" for i in range(8))
+        assert line in joined
+    assert "every user of @\u2060acme.io" in joined

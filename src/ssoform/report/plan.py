@@ -17,6 +17,7 @@ from ssoform.report.render import markdown_text, render
 
 __all__ = [
     "COMMENT_LIMIT",
+    "MAX_PARTS",
     "attention",
     "counts",
     "render_plan_markdown",
@@ -29,9 +30,13 @@ COMMENT_LIMIT = 60_000
 FOLD_AFTER = 6
 """An entry with more field lines than this folds them into `<details>`."""
 
+MAX_PARTS = 10
+"""More parts than this and the changes outside the careful-look group drop their values."""
+
 VALUE_CHARS = 400
 """A value longer than this is shortened in Markdown (the JSON plan holds it whole)."""
 
+_CAREFUL = "Needs a careful look (deletes, replacements, enabling SSO, blocked, manual)"
 _CHANGING = ("create", "adopt", "update", "replace", "delete", "forget")
 
 
@@ -199,9 +204,17 @@ def _unmanaged(data: Mapping[str, Any], budget: int) -> list[str]:
 
 
 def render_plan_markdown(
-    data: Mapping[str, Any], *, json_hint: str, limit: int = COMMENT_LIMIT
+    data: Mapping[str, Any],
+    *,
+    json_hint: str,
+    limit: int = COMMENT_LIMIT,
+    max_parts: int = MAX_PARTS,
 ) -> list[str]:
-    """The plan as one or more Markdown parts, each at most `limit` characters, dropping nothing."""
+    """The plan as one or more Markdown parts, each at most `limit` characters.
+
+    Nothing is dropped. When every field value would need more than `max_parts` parts, the
+    changes that need a careful look stay in full and the others list their changed fields
+    without values (the JSON plan, `json_hint`, holds them); every note stays."""
     shown = [rc for rc in data["resource_changes"] if _shown(rc)]
     first = [rc for rc in shown if attention(rc)]
     rest = [rc for rc in shown if not attention(rc) and rc["action"] != "no-op"]
@@ -209,18 +222,60 @@ def render_plan_markdown(
     header = render(
         "plan.md.j2", {**data, "counts": counts(data), "json_hint": json_hint, "part": "{part}"}
     )
-    budget = limit - len(header) - 200
+    budget = limit - len(header) - 400
+    parts = _pack(header, _blocks(data, first, rest, unchanged, budget, None), limit)
+    if len(parts) > max_parts:
+        parts = _pack(header, _blocks(data, first, rest, unchanged, budget, json_hint), limit)
+    total = len(parts)
+    out = []
+    for n, body in enumerate(parts, 1):
+        label = "" if total == 1 else f" (part {n} of {total})"
+        head = header.replace("{part}", label) if n == 1 else _continued(data, label)
+        out.append(head + body)
+    return out
+
+
+def _blocks(
+    data: Mapping[str, Any],
+    first: Sequence[Mapping[str, Any]],
+    rest: Sequence[Mapping[str, Any]],
+    unchanged: Sequence[Mapping[str, Any]],
+    budget: int,
+    compact_hint: str | None,
+) -> list[str]:
+    """The Markdown blocks in order; with `compact_hint`, the other changes without values."""
     blocks: list[str] = []
-    for title, group in (
-        ("Needs a careful look (deletes, replacements, enabling SSO, blocked, manual)", first),
-        ("Other changes", rest),
-        ("Unchanged, with notes", unchanged),
+    for title, group, compact in (
+        (
+            "Needs a careful look (deletes, replacements, enabling SSO, blocked, manual)",
+            first,
+            False,
+        ),
+        ("Other changes", rest, compact_hint is not None),
+        ("Unchanged, with notes", unchanged, compact_hint is not None),
     ):
-        if group:
-            blocks.append(f"### {title} ({len(group)})\n\n")
-            for rc in group:
-                blocks += _entries(rc, budget)
-    blocks += _unmanaged(data, budget)
+        if not group:
+            continue
+        blocks.append(f"### {title} ({len(group)})\n\n")
+        if compact:
+            blocks.append(
+                "_A long plan: these changes list their fields; the values are in "
+                f"{compact_hint}._\n\n"
+            )
+        for rc in group:
+            blocks += [_compact(rc)] if compact else _entries(rc, budget)
+    return blocks + _unmanaged(data, budget)
+
+
+def _compact(rc: Mapping[str, Any]) -> str:
+    """One change in a line (its changed fields named, not valued), then its notes."""
+    paths = ", ".join(_code(f["path"]) for f in rc["change"]["fields"])
+    line = f"- **{rc['action']}** {_code(rc['address'])}" + (f": {paths}" if paths else "")
+    notes = "".join(f"  - **note:** {_prose(note)}\n" for note in rc["notes"])
+    return line + "\n" + notes
+
+
+def _pack(header: str, blocks: Sequence[str], limit: int) -> list[str]:
     parts: list[str] = []
     current = ""
     for block in blocks:
@@ -229,13 +284,7 @@ def render_plan_markdown(
             current = ""
         current += block
     parts.append(current)
-    total = len(parts)
-    out = []
-    for n, body in enumerate(parts, 1):
-        label = "" if total == 1 else f" (part {n} of {total})"
-        head = header.replace("{part}", label) if n == 1 else _continued(data, label)
-        out.append(head + body)
-    return out
+    return parts
 
 
 def _continued(data: Mapping[str, Any], label: str) -> str:
