@@ -44,7 +44,7 @@ def test_plan_dash_o_writes_the_saved_plan_to_stdout(
     assert main(["plan", "manifests/", "--sandbox", "-o", "-"]) == 0
     out, err = capsys.readouterr()
     saved = json.loads(out)
-    assert set(saved) >= {"checksum", "plan"}
+    assert set(saved) >= {"hmac", "plan"}
     assert "Plan: " in err  # the readable plan moved to stderr
     assert not Path("-").exists()
     Path("plan.json").write_text(out)
