@@ -1,7 +1,9 @@
 """The `ssoform` command line: each subcommand is a thin call into the library.
 
-`main(argv) -> int` never raises: expected errors (`SsoformError`) exit 1 with their message,
-Ctrl-C exits 130, and anything else is a bug, reported in one line with exit 3 and a hint.
+`main(argv) -> int` never raises: expected errors (`SsoformError`) and usage errors (a misspelt
+flag, a missing path: click's message) exit 1, Ctrl-C exits 130, and anything else is a bug,
+reported in one line with exit 3 and a hint. Exit 2 is kept for "changes" (`plan
+--detailed-exitcode`) and "drift", so CI can trust it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import click
 
 from ssoform import __version__
 from ssoform.errors import SsoformError
-from ssoform.logs import configure_logging
+from ssoform.logs import configure_logging, log_level_problems
 
 __all__ = ["EXIT_BUG", "EXIT_ERROR", "EXIT_INTERRUPTED", "entrypoint", "main"]
 
@@ -38,6 +40,31 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 pay for importing the emulators' web framework (about a second)."""
 
 
+def _more_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    """`-v`/`-vv` given after the subcommand add to those given before it."""
+    if value:
+        root = ctx.find_root()
+        root.meta["ssoform.verbose"] = root.meta.get("ssoform.verbose", 0) + value
+        configure_logging(root.meta["ssoform.verbose"])
+
+
+def _with_verbose(command: click.Command) -> None:
+    """Accept -v/--verbose on `command` and its subcommands too (once each)."""
+    if not any(p.name == "more_verbose" for p in command.params):
+        command.params.append(
+            click.Option(
+                ["-v", "--verbose", "more_verbose"],
+                count=True,
+                expose_value=False,
+                callback=_more_verbose,
+                help="More log output on stderr (-v info, -vv debug); also before the command.",
+            )
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_verbose(sub)
+
+
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*_COMMANDS, *super().list_commands(ctx)})
@@ -48,6 +75,7 @@ class _LazyGroup(click.Group):
             module, attr = _COMMANDS[cmd_name]
             found = getattr(importlib.import_module(module), attr)
             assert isinstance(found, click.Command)
+            _with_verbose(found)
             self.add_command(found, cmd_name)
         return found
 
@@ -60,9 +88,22 @@ class _LazyGroup(click.Group):
     count=True,
     help="Log to stderr: -v info, -vv debug (or set $SSOFORM_LOG_LEVEL). Secrets are redacted.",
 )
-def cli(verbose: int) -> None:
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the output: auto colours a terminal unless $NO_COLOR is set (non-empty); "
+    "$FORCE_COLOR (non-empty) forces it.",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, color: str) -> None:
     """Declarative SSO-as-code: validate, plan, apply and report drift."""
+    ctx.meta["ssoform.verbose"] = verbose
+    ctx.meta["ssoform.color"] = color
     configure_logging(verbose)
+    for problem in log_level_problems():
+        click.echo(f"warning: {problem}", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
-        return exc.exit_code
+        # click gives usage errors exit 2, which ssoform means as "changes" or "drift".
+        return EXIT_ERROR if isinstance(exc, click.UsageError) else exc.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return EXIT_ERROR

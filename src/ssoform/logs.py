@@ -19,6 +19,7 @@ from ssoform.scrub import REDACTED, redact_secrets, register_secret
 __all__ = [
     "RedactingFilter",
     "configure_logging",
+    "log_level_problems",
     "redact",
     "redact_headers",
     "register_secret",
@@ -69,6 +70,17 @@ def _level(verbosity: int) -> int | None:
         found = logging.getLevelName(env)
         return found if isinstance(found, int) else logging.WARNING
     return None
+
+
+def log_level_problems() -> list[str]:
+    """What is wrong with $SSOFORM_LOG_LEVEL (a level name that logging does not know)."""
+    env = os.environ.get("SSOFORM_LOG_LEVEL", "").strip()
+    if env and not isinstance(logging.getLevelName(env.upper()), int):
+        return [
+            f"SSOFORM_LOG_LEVEL={env!r} is not a log level (DEBUG, INFO, WARNING, ERROR or "
+            "CRITICAL): logging warnings only"
+        ]
+    return []
 
 
 def configure_logging(verbosity: int) -> None:

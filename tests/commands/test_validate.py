@@ -159,7 +159,7 @@ def test_bad_var_file_is_an_error_not_a_traceback(
 def test_var_without_equals_is_a_usage_error(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["validate", "--var", "novalue", _write("m.yaml", VALID)]) == 2
+    assert main(["validate", "--var", "novalue", _write("m.yaml", VALID)]) == 1
     assert "'novalue' is not KEY=VALUE" in capsys.readouterr().err
 
 
@@ -236,7 +236,7 @@ def test_several_paths_and_directories(in_tmp: Path, capsys: pytest.CaptureFixtu
 
 
 def test_missing_path_is_a_usage_error(in_tmp: Path) -> None:
-    assert main(["validate", "nope.yaml"]) == 2
+    assert main(["validate", "nope.yaml"]) == 1
 
 
 def test_hostile_input_is_reported(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -127,9 +127,10 @@ async def test_every_format_renders_and_parses_without_secrets(estate: Estate) -
     html = ET.fromstring(outputs["html"].split("\n", 1)[1])  # noqa: S314 - our own output
     assert html.tag.endswith("html")
     _StrictHtml().feed(outputs["html"])
-    assert "<script" not in outputs["html"] and "http://" not in outputs["html"].replace(
-        'xmlns="http://www.w3.org/1999/xhtml"', ""
-    )
+    # Self-contained: inline style and script only, nothing loaded from anywhere.
+    assert " src=" not in outputs["html"] and ' href="http' not in outputs["html"]
+    assert "http://" not in outputs["html"].replace('xmlns="http://www.w3.org/1999/xhtml"', "")
+    assert "https://" not in outputs["html"]
     junit = ET.fromstring(outputs["junit"])  # noqa: S314 - our own output
     cases = junit.findall("./testsuite[@name='resources']/testcase")
     assert len(cases) == len(report.resources)

@@ -267,5 +267,12 @@ def test_changed_since_plans_only_changed_tenants(ws: Workspace) -> None:
     assert "(changed since HEAD: tenant(s) acme)" in out
     assert "acme/cf/" in out
     code, _, err = ws.plan("--changed-since", "HEAD", "--target", "acme/*")
-    assert code == 2
+    assert code == 1  # a usage error, never the "changes" code
     assert "--changed-since and --target cannot be combined" in err
+
+
+def test_release_of_an_unprotected_resource_says_so(ws: Workspace) -> None:
+    assert ws.run("apply", str(ws.plan_file()))[0] == 0
+    code, out, _ = ws.run("state", "release", f"acme/cf/{CF_ACCOUNT}/acme.com")
+    assert code == 0
+    assert out == f"acme/cf/{CF_ACCOUNT}/acme.com was not protected: nothing to release\n"

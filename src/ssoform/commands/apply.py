@@ -11,12 +11,14 @@ import click
 
 from ssoform.commands.engine_options import (
     backend_for,
+    listing_missing_secrets,
     load_valid,
     run_config,
     sandbox_for,
     sandbox_option,
     state_option,
     target_option,
+    use_color,
 )
 from ssoform.commands.options import parse_vars
 from ssoform.commands.plan import options_for, run_plan, show_plan
@@ -31,6 +33,7 @@ from ssoform.engine.workflow import apply_plan
 from ssoform.errors import PlanError, StalePlanError
 from ssoform.manifest.load import LoadedManifest, LoadOptions
 from ssoform.model import Desired, Live
+from ssoform.report.apply import apply_rows, render_apply_json, render_apply_text
 from ssoform.sandbox.session import SandboxSession
 
 __all__ = ["apply_command"]
@@ -55,6 +58,9 @@ __all__ = ["apply_command"]
     help="With a saved PLAN: plan again against the current state and live objects, and apply "
     "only if the changes are exactly the reviewed plan's (for a plan whose state moved on).",
 )
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print what was applied, resource by resource, as JSON."
+)
 def apply_command(
     args: tuple[Path, ...],
     var_pairs: tuple[str, ...],
@@ -67,6 +73,7 @@ def apply_command(
     allow_delete: bool,
     force: bool,
     replan: bool,
+    as_json: bool,
 ) -> int:
     """Apply a saved plan (PLAN.json), or plan MANIFEST... and apply after confirmation."""
     options = LoadOptions(
@@ -79,7 +86,7 @@ def apply_command(
                 f"{flag} cannot be given with a saved plan: the plan fixes its targets and "
                 f"deletes; plan again with {flag} and apply that plan"
             )
-        return _apply_saved(args[0], options, state_path, sandbox, force, replan)
+        return _apply_saved(args[0], options, state_path, sandbox, force, replan, as_json)
     if replan:
         raise click.UsageError("--replan applies a saved plan: ssoform apply PLAN.json --replan")
     loaded = load_valid(list(args), options)
@@ -97,8 +104,11 @@ def apply_command(
         config,
     )
     plan = outcome.plan
-    show_plan(plan)
+    if not as_json:
+        show_plan(plan)
     if not plan.has_changes:
+        if as_json:
+            click.echo(render_apply_json([]), nl=False)
         return 0
     if not auto_approve:
         if not sys.stdin.isatty():
@@ -112,7 +122,9 @@ def apply_command(
     # Applied at once after planning: reuse what the plan read. After a confirmation, which
     # may come minutes later, the plan is derived again and must not have changed.
     live = outcome.live if auto_approve else None
-    return _apply(plan, loaded, state_path, session, config, force, live, outcome.desired)
+    return _apply(
+        plan, loaded, state_path, session, config, force, live, outcome.desired, as_json=as_json
+    )
 
 
 def _apply_saved(
@@ -122,6 +134,7 @@ def _apply_saved(
     sandbox: bool,
     force: bool,
     replan: bool,
+    as_json: bool = False,
 ) -> int:
     """Verify a saved plan's seal with the state's key, then read only the manifests it names
     inside the current directory, and apply it (derived again, or `replan`ned)."""
@@ -137,7 +150,7 @@ def _apply_saved(
     config = run_config(
         allow_outside_files=options.allow_outside_files, sandbox=session, progress=new_progress()
     )
-    return _apply(plan, loaded, state_path, session, config, force, replan=replan)
+    return _apply(plan, loaded, state_path, session, config, force, replan=replan, as_json=as_json)
 
 
 def _apply(
@@ -151,10 +164,12 @@ def _apply(
     desired: Sequence[Desired] | None = None,
     *,
     replan: bool = False,
+    as_json: bool = False,
 ) -> int:
     backend = backend_for(state_path, sandbox=sandbox is not None)
     try:
-        with show_progress(config.progress):
+        missing = listing_missing_secrets(loaded, allow_outside_files=config.allow_outside_files)
+        with missing, show_progress(config.progress):
             result = asyncio.run(
                 apply_plan(
                     plan,
@@ -170,16 +185,17 @@ def _apply(
     finally:
         if sandbox is not None:
             sandbox.save()
-    return _report(result)
+    return _report(result, plan, as_json=as_json)
 
 
-def _report(result: ApplyResult) -> int:
+def _report(result: ApplyResult, plan: Plan, *, as_json: bool) -> int:
+    """Each resource applied, failed or skipped on stdout; failures again on stderr."""
     for address, message in result.failed:
         click.echo(f"failed: {address}: {message}", err=True)
-    for address, why in result.skipped:
-        click.echo(f"skipped: {address}: {why}", err=True)
-    click.echo(
-        f"Apply: {len(result.applied)} applied, {len(result.failed)} failed, "
-        f"{len(result.skipped)} skipped (manual or blocked)."
-    )
+    rows = apply_rows(plan.data(), result.applied, result.failed, result.skipped)
+    if as_json:
+        click.echo(render_apply_json(rows), nl=False)
+    else:
+        colour = use_color()
+        click.echo(render_apply_text(rows, color=colour), nl=False, color=colour)
     return 0 if result.ok else 1

@@ -9,6 +9,7 @@ import click
 
 from ssoform.commands.engine_options import (
     backend_for,
+    listing_missing_secrets,
     load_valid,
     run_config,
     sandbox_for,
@@ -44,7 +45,12 @@ def _fail_on(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[
 @sandbox_option
 @target_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write the report here (`-`: stdout).",
+)
 @click.option(
     "--fail-on",
     default=",".join(DEFAULT_FAIL_ON),
@@ -84,16 +90,17 @@ def drift_command(
     loaded = load_valid(list(paths), options)
     session = sandbox_for(loaded, sandbox)
     try:
-        report = asyncio.run(
-            make_drift(
-                loaded,
-                backend_for(state_path, sandbox=session is not None),
-                run_config(allow_outside_files=allow_outside_files, sandbox=session),
-                PlanOptions(targets=targets, allow_outside_files=allow_outside_files),
-                DriftOptions(fail_on=fail_on, cert_warning_days=cert_warning_days),
-                manifest_paths=[str(p) for p in paths],
+        with listing_missing_secrets(loaded, allow_outside_files=allow_outside_files):
+            report = asyncio.run(
+                make_drift(
+                    loaded,
+                    backend_for(state_path, sandbox=session is not None),
+                    run_config(allow_outside_files=allow_outside_files, sandbox=session),
+                    PlanOptions(targets=targets, allow_outside_files=allow_outside_files),
+                    DriftOptions(fail_on=fail_on, cert_warning_days=cert_warning_days),
+                    manifest_paths=[str(p) for p in paths],
+                )
             )
-        )
     finally:
         if session is not None:
             session.save()
@@ -103,12 +110,15 @@ def drift_command(
         if out is not None and fmt == "json"
         else "the JSON report (`ssoform drift --format json`)"
     )
-    text = render_drift(data, fmt, color=out is None and use_color(), json_hint=hint)
+    if out is not None and str(out) == "-":
+        out = None
+    colour = out is None and fmt == "text" and use_color()
+    text = render_drift(data, fmt, color=colour, json_hint=hint)
     if out is not None:
         write_private(out, text)
         click.echo(f"Wrote the {fmt} drift report to {out}.", err=True)
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=colour)
     if step_summary:
         write_step_summary(render_drift(data, "markdown", json_hint=hint))
     return EXIT_DRIFT if report.summary.failing else 0

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
 from ssoform.engine.backend import LocalStateBackend
 from ssoform.engine.progress import Progress
 from ssoform.engine.runner import RunConfig
-from ssoform.errors import ManifestError
+from ssoform.errors import ManifestError, SecretError
 from ssoform.manifest.diagnostics import Severity
-from ssoform.manifest.load import LoadedManifest, LoadOptions, load_manifest
+from ssoform.manifest.load import LoadedManifest, LoadOptions, load_manifest, unresolved_secrets
 from ssoform.sandbox.session import DEFAULT_SANDBOX_DIR, SandboxSession
 from ssoform.transport import DEFAULT_MAX_WAIT
 
 __all__ = [
     "backend_for",
+    "listing_missing_secrets",
     "load_valid",
     "max_wait_from_env",
     "resolve_state",
@@ -136,5 +138,31 @@ def max_wait_from_env() -> float:
     return value
 
 
-def use_color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+def use_color(stream: TextIO | None = None) -> bool:
+    """Whether to colour `stream` (stdout): `--color always|never`, else $FORCE_COLOR (set and
+    not empty or 0) colours, $NO_COLOR (set and not empty) does not, else only a terminal."""
+    ctx = click.get_current_context(silent=True)
+    choice = ctx.find_root().meta.get("ssoform.color", "auto") if ctx is not None else "auto"
+    if choice != "auto":
+        return bool(choice == "always")
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    return (stream or sys.stdout).isatty()
+
+
+@contextlib.contextmanager
+def listing_missing_secrets(loaded: LoadedManifest, *, allow_outside_files: bool) -> Iterator[None]:
+    """When a run stops on a secret it cannot resolve, name every one it could not, each at its
+    file:line, so one fix covers them all (never a value)."""
+    try:
+        yield
+    except SecretError as exc:
+        missing = unresolved_secrets(loaded, allow_outside_files=allow_outside_files)
+        if len(missing) < 1:
+            raise
+        listing = "\n".join(str(d) for d in missing)
+        raise SecretError(
+            f"{exc}; every secret reference that cannot be resolved:\n{listing}"
+        ) from None

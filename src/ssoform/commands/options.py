@@ -38,7 +38,10 @@ def manifest_options(func: F) -> F:
         help="Set a template variable (repeatable; wins over --var-file and the manifest).",
     )(func)
     return click.argument(
-        "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+        "paths",
+        nargs=-1,
+        required=True,
+        type=click.Path(exists=True, allow_dash=True, path_type=Path),  # `-`: standard input
     )(func)
 
 

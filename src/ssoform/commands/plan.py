@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import sys
+import tempfile
 from pathlib import Path
 
 import click
 
 from ssoform.commands.engine_options import (
     backend_for,
+    listing_missing_secrets,
     load_valid,
     run_config,
     sandbox_for,
@@ -21,7 +24,11 @@ from ssoform.commands.engine_options import (
 )
 from ssoform.commands.options import manifest_options, parse_vars
 from ssoform.commands.progress import new_progress, show_progress
-from ssoform.commands.summary import step_summary_option, write_step_summary
+from ssoform.commands.summary import (
+    step_summary_option,
+    write_markdown_parts,
+    write_step_summary,
+)
 from ssoform.engine.authority import recorded_paths
 from ssoform.engine.plan import Plan
 from ssoform.engine.planfile import write_plan
@@ -30,8 +37,7 @@ from ssoform.engine.runner import RunConfig
 from ssoform.engine.workflow import PlanOutcome, make_plan
 from ssoform.manifest.changes import changed_scope
 from ssoform.manifest.load import LoadedManifest, LoadOptions
-from ssoform.report.drift import render_markdown
-from ssoform.report.render import render
+from ssoform.report.plan import render_plan_markdown, render_plan_text
 from ssoform.sandbox.session import SandboxSession
 
 __all__ = ["options_for", "plan_command", "run_plan", "show_plan"]
@@ -47,8 +53,18 @@ def options_for(
     )
 
 
-def show_plan(plan: Plan) -> None:
-    click.echo(render("plan.txt.j2", plan.data(), color=use_color()), nl=False)
+def show_plan(plan: Plan, *, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    colour = use_color(stream)  # click.echo keeps the colour codes only when told to
+    click.echo(render_plan_text(plan.data(), color=colour), nl=False, err=err, color=colour)
+
+
+def saved_plan_text(plan: Plan, key: bytes) -> str:
+    """The saved-plan file's text, exactly as `write_plan` writes it (for `-o -`)."""
+    with tempfile.TemporaryDirectory(prefix="ssoform-plan-") as tmp:
+        path = Path(tmp) / "plan.json"
+        write_plan(path, plan, key)
+        return path.read_text(encoding="utf-8")
 
 
 def run_plan(
@@ -63,7 +79,8 @@ def run_plan(
     """Plan; `recorded` are the manifest paths a saved plan names (relative to the current
     directory, where it will be applied)."""
     try:
-        with show_progress(config.progress):
+        missing = listing_missing_secrets(loaded, allow_outside_files=options.allow_outside_files)
+        with missing, show_progress(config.progress):
             outcome = asyncio.run(
                 make_plan(
                     loaded,
@@ -84,7 +101,12 @@ def run_plan(
 @state_option
 @sandbox_option
 @target_option
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Save the plan.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Save the plan (`-` writes it to stdout, and the readable plan to stderr).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--allow-delete", is_flag=True, help="Plan deletes of resources no longer declared.")
 @click.option(
@@ -97,6 +119,12 @@ def run_plan(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
+)
+@click.option(
+    "--markdown-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the plan as Markdown for pull-request comments: DIR/plan-1.md, plan-2.md, ... "
+    "(each under GitHub's comment limit; nothing is left out).",
 )
 @step_summary_option
 def plan_command(
@@ -112,6 +140,7 @@ def plan_command(
     allow_delete: bool,
     changed_since: str | None,
     detailed_exitcode: bool,
+    markdown_dir: Path | None,
     step_summary: bool,
 ) -> int:
     """Show what apply would change; save it with -o for a later apply."""
@@ -144,16 +173,23 @@ def plan_command(
         recorded,
     )
     plan = outcome.plan
+    to_stdout = out is not None and str(out) == "-"
     if as_json:
-        click.echo(json.dumps(plan.data(), indent=2, sort_keys=True))
+        click.echo(json.dumps(plan.data(), indent=2, sort_keys=True), err=to_stdout)
     else:
-        show_plan(plan)
-    if out is not None:
+        show_plan(plan, err=to_stdout)
+    if to_stdout:
+        click.echo(saved_plan_text(plan, outcome.key), nl=False)
+    elif out is not None:
         write_plan(out, plan, outcome.key)
         click.echo(f"Saved the plan to {out}. Apply it with: ssoform apply {out}", err=True)
-    if step_summary:
+    if step_summary or markdown_dir is not None:
         hint = f"the saved plan `{out}`" if out is not None else "`ssoform plan --json`"
-        write_step_summary(render_markdown("plan.md.j2", plan.data(), json_hint=hint))
+        parts = render_plan_markdown(plan.data(), json_hint=hint)
+        if markdown_dir is not None:
+            write_markdown_parts(markdown_dir, parts)
+        if step_summary:
+            write_step_summary("\n".join(parts))
     if detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return 0

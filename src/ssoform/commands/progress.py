@@ -1,10 +1,12 @@
 """The progress line on long reads and applies: per provider instance, requests done of the
-fewest needed, and whether it is waiting on the rate limit. On stderr, and only on a terminal:
-CI logs get nothing."""
+fewest needed, and whether it is waiting on the rate limit. On stderr, and only on a terminal
+(CI logs get nothing), cut to the terminal's width."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import sys
 import threading
 from collections.abc import Iterator
@@ -23,7 +25,17 @@ def new_progress(stream: TextIO | None = None) -> Progress | None:
     return Progress() if stream.isatty() else None
 
 
+def terminal_width(stream: TextIO) -> int:
+    """The width of the terminal `stream` writes to (80 when it cannot tell)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return shutil.get_terminal_size().columns
+
+
 def render_line(progress: Progress, width: int = 120) -> str:
+    """The line, cut to fit `width` columns (one short of it: a full line would wrap)."""
+    width = max(0, width - 1)
     parts = [
         f"{p.name} {p.done}/{p.total}" + (" (rate limit)" if p.waiting else "")
         for p in progress.snapshot()
@@ -45,7 +57,7 @@ def show_progress(progress: Progress | None, stream: TextIO | None = None) -> It
     def draw() -> None:
         shown = 0
         while not stop.wait(INTERVAL):
-            line = render_line(progress)
+            line = render_line(progress, terminal_width(out))
             out.write("\r" + line + " " * max(0, shown - len(line)))
             out.flush()
             shown = len(line)

@@ -71,6 +71,9 @@ def state_release(address: str, state_path: Path | None, sandbox: bool) -> int:
         state = backend.read()
         if state is None or address not in state.resources:
             raise StateError(f"{address} is not in the state")
+        if not state.resources[address].protect:
+            click.echo(f"{address} was not protected: nothing to release")
+            return 0
         state.resources[address].protect = False
         state.journal_append(address, "release", "ok", "protection released")
         state.serial += 1

@@ -1,4 +1,5 @@
-"""`--github-step-summary`: Markdown appended to the file GitHub Actions names."""
+"""Markdown for GitHub: `--github-step-summary` (appended to the file GitHub Actions names) and
+`plan --markdown-dir` (one file per pull-request comment)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["step_summary_option", "write_step_summary"]
+__all__ = ["step_summary_option", "write_markdown_parts", "write_step_summary"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,3 +31,13 @@ def write_step_summary(markdown: str) -> None:
         return
     with Path(target).open("a", encoding="utf-8") as out:
         out.write(markdown if markdown.endswith("\n") else markdown + "\n")
+
+
+def write_markdown_parts(directory: Path, parts: list[str]) -> None:
+    """Write `plan-1.md`, `plan-2.md`, ... into `directory`, removing older parts left there."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("plan-*.md"):
+        old.unlink()
+    for n, text in enumerate(parts, 1):
+        (directory / f"plan-{n}.md").write_text(text, encoding="utf-8")
+    click.echo(f"Wrote the plan's Markdown to {directory}/ ({len(parts)} part(s)).", err=True)

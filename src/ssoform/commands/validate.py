@@ -12,7 +12,7 @@ from ssoform.engine.drift_model import drift_schema
 from ssoform.engine.planfile import plan_schema
 from ssoform.manifest.diagnostics import Severity, format_diagnostics
 from ssoform.manifest.load import LoadOptions, load_manifest
-from ssoform.manifest.schema import manifest_schema
+from ssoform.manifest.schema import manifest_file_schema, manifest_schema
 
 __all__ = ["schema_command", "validate_command"]
 
@@ -89,6 +89,7 @@ def schema_command(directory: Path) -> int:
     """Write the JSON Schemas (manifest, plan, drift report) generated from the models."""
     for name, schema in (
         ("ssoform-manifest.schema.json", manifest_schema()),
+        ("ssoform-manifest-file.schema.json", manifest_file_schema()),
         ("plan.schema.json", plan_schema()),
         ("drift-report.schema.json", drift_schema()),
     ):

@@ -240,8 +240,12 @@ class Planner:
                 action=action,
                 reason=reason,
                 after=after,
+                # A held field (Cloudflare's `verification`, set by the provider later) is no
+                # planned change: its blocked line says what it waits for.
                 changes=tuple(
-                    FieldChange(path=k, after=v) for k, v in sorted(desired.fields.items())
+                    FieldChange(path=k, after=v)
+                    for k, v in sorted(desired.fields.items())
+                    if k not in guidance.hold_fields
                 )
                 + tuple(write_only),
                 blocked=guidance.blocked,

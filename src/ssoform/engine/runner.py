@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import certifi
 import httpx
 
+from ssoform import __version__
 from ssoform.drivers.base import Driver, DriverContext
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.limits import Budget, SpentLogs
@@ -24,7 +27,26 @@ from ssoform.manifest.secrets import SecretRef, SecretResolver
 from ssoform.model import Desired
 from ssoform.transport import DEFAULT_DEADLINE, DEFAULT_MAX_WAIT, BudgetedTransport
 
-__all__ = ["DriverSet", "RunConfig", "SandboxRouter", "expand_desired", "open_drivers"]
+USER_AGENT = f"ssoform/{__version__}"
+"""What every request to a provider identifies as."""
+
+
+def sandbox_url(default_url: str, instance: str) -> str:
+    """`default_url` with its host replaced by the sandbox's name for `instance`'s emulator."""
+    label = re.sub(r"[^a-z0-9-]+", "-", instance.lower()).strip("-")[:63] or "instance"
+    parts = urlsplit(default_url)
+    return urlunsplit(parts._replace(netloc=f"{label}.emulator.sandbox.localhost"))
+
+
+__all__ = [
+    "USER_AGENT",
+    "DriverSet",
+    "RunConfig",
+    "SandboxRouter",
+    "expand_desired",
+    "open_drivers",
+    "sandbox_url",
+]
 
 TransportFactory = Callable[[str, str, Any], httpx.AsyncBaseTransport]
 """(instance name, provider type, instance config) -> the transport under the budget."""
@@ -147,7 +169,8 @@ async def open_drivers(
             requests = limit.requests if limit else caps.rate_limit[0]
             per_seconds = limit.per_seconds if limit else caps.rate_limit[1]
             default_url = str(getattr(cls, "default_base_url", ""))
-            base_url = default_url if sandboxed else cls.base_url_for(instance)
+            # In the sandbox the host names the emulator (what -v logs show), never the provider.
+            base_url = sandbox_url(default_url, name) if sandboxed else cls.base_url_for(instance)
             budget = Budget(
                 name,
                 requests,
@@ -171,7 +194,7 @@ async def open_drivers(
                     max_wait=config.max_wait,
                     deadline=config.deadline,
                 ),
-                headers=cls.auth_headers(instance, credentials),
+                headers={"User-Agent": USER_AGENT, **cls.auth_headers(instance, credentials)},
                 timeout=httpx.Timeout(config.timeout),
                 follow_redirects=False,
             )

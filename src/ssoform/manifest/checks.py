@@ -283,4 +283,7 @@ def _undefined(what: str, name: str, manifest: Manifest) -> str:
     pool = manifest.providers if what == "provider" else manifest.identity_providers
     close = difflib.get_close_matches(name, list(pool), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"{what} {name!r} is not defined{hint}"
+    shown = sorted(pool)[:20]
+    more = f", and {len(pool) - len(shown)} more" if len(pool) > len(shown) else ""
+    defined = f"; defined: {', '.join(shown)}{more}" if pool else "; none is defined"
+    return f"{what} {name!r} is not defined{hint}{defined}"

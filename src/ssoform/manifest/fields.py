@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 import idna
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 __all__ = [
     "CloudflareId",
@@ -121,8 +121,32 @@ def _reject_non_string(value: object) -> object:
     return value
 
 
-Domain = Annotated[str, BeforeValidator(normalise_domain)]
-HttpsUrl = Annotated[str, BeforeValidator(normalise_https_url)]
+# The schema's patterns approximate the validators for editors (`{{` admits a template); the
+# validators above stay the authority.
+Domain = Annotated[
+    str,
+    BeforeValidator(normalise_domain),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(?!\*\.)[^\s@/:*]+\.[^\s@/:.]+\.?$|\{\{",
+            "description": "An email domain such as example.com (no URL, no wildcard).",
+        }
+    ),
+]
+HttpsUrl = Annotated[
+    str,
+    BeforeValidator(normalise_https_url),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^https://[^\s/@]+(/\S*)?$"
+            r"|^http://(localhost|[^\s/@]+\.localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(/\S*)?$"
+            r"|\{\{",
+            "description": "An absolute https URL (http only on loopback hosts).",
+        }
+    ),
+]
 # Checked by pydantic-core alone (strict: a YAML number is not silently made a string); the
 # loader words a number given for a string as "quote it in YAML".
 Identifier = Annotated[

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import gc
 import hashlib
 import json
@@ -18,7 +17,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ssoform.manifest import models
 from ssoform.manifest.certificates import CertInfo, parse_pem
 from ssoform.manifest.checks import Unchecked, cross_check
 from ssoform.manifest.diagnostics import Diagnostic, PathElem, Severity, path_to_str
@@ -32,9 +30,10 @@ from ssoform.manifest.sources import (
     collect_files,
     merge_files,
 )
+from ssoform.manifest.suggest import suggestion
 from ssoform.manifest.yamlsource import Locator
 
-__all__ = ["LoadOptions", "LoadedManifest", "load_manifest"]
+__all__ = ["LoadOptions", "LoadedManifest", "load_manifest", "unresolved_secrets"]
 
 
 @dataclass(frozen=True)
@@ -163,6 +162,14 @@ def _load_certificate(
     return parse_pem(data.decode("ascii", errors="replace"))
 
 
+def unresolved_secrets(loaded: LoadedManifest, *, allow_outside_files: bool) -> list[Diagnostic]:
+    """Every secret reference of a valid manifest that cannot be resolved, located at its
+    file:line (as `validate --resolve-secrets` reports them). Values are never shown."""
+    if loaded.manifest is None:
+        return []
+    return _locate(loaded.document, _secret_findings(loaded, loaded.manifest, allow_outside_files))
+
+
 def _secret_findings(
     loaded: LoadedManifest, manifest: Manifest, allow_outside: bool
 ) -> list[tuple[tuple[PathElem, ...], str, Severity]]:
@@ -250,17 +257,6 @@ _CF_PATTERN = "^[0-9a-f]{32}$"
 _TAGS = frozenset({"cloudflare", "descope", "vantage", "cantina", "pandastack"})
 
 
-def _vocabulary() -> list[str]:
-    words: set[str] = set()
-    for obj in vars(models).values():
-        if isinstance(obj, type) and issubclass(obj, BaseModel):
-            words.update(obj.model_fields)
-    return sorted(words)
-
-
-_VOCABULARY = _vocabulary()
-
-
 def _validation_problems(
     doc: MergedDocument, errors: Sequence[Any], incomplete: bool
 ) -> list[Problem]:
@@ -310,8 +306,8 @@ def _message(error: Any, path: tuple[PathElem, ...]) -> str:
     if kind == "missing":
         return f"required key {last!r} is missing"
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(last), _VOCABULARY, n=1, cutoff=0.75)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        close = suggestion(error["loc"], str(last))
+        hint = f" (did you mean {close!r}?)" if close else ""
         return f"unknown key {last!r}{hint}"
     message = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):

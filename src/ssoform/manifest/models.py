@@ -113,6 +113,16 @@ class Certificate(_Model):
     """An X.509 certificate in PEM: inline, from a file next to the manifest (public data), or
     the current signing certificate of the identity provider's SAML metadata."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["file"]},
+                {"required": ["pem"]},
+                {"required": ["from_metadata"], "properties": {"from_metadata": {"const": True}}},
+            ]
+        }
+    )
+
     file: str | None = None
     pem: str | None = None
     from_metadata: bool = Field(

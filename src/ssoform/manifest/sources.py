@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,14 @@ from typing import Any
 from ssoform.manifest.diagnostics import PathElem
 from ssoform.manifest.yamlsource import YamlProblem, load_yaml
 
-__all__ = ["MERGED_SECTIONS", "MergedDocument", "SourceFile", "collect_files", "merge_files"]
+__all__ = [
+    "MERGED_SECTIONS",
+    "STDIN",
+    "MergedDocument",
+    "SourceFile",
+    "collect_files",
+    "merge_files",
+]
 
 MERGED_SECTIONS = ("vars", "providers", "identity_providers", "tenants")
 
@@ -56,6 +64,14 @@ class MergedDocument:
         return self.files[0].display if self.files else ""
 
 
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+def _stdin() -> bytes:
+    return sys.stdin.buffer.read()
+
+
 def collect_files(paths: Sequence[Path]) -> list[SourceFile]:
     """The manifest files named by `paths`: files as given, directories' `*.yaml`/`*.yml` sorted."""
     found: list[Path] = []
@@ -77,6 +93,9 @@ def collect_files(paths: Sequence[Path]) -> list[SourceFile]:
             found.append(path)
     files = []
     for path in found:
+        if str(path) == STDIN:  # `-`: the manifest on standard input (relative files from .)
+            files.append(SourceFile(path=Path(STDIN_NAME), display=STDIN_NAME, raw=_stdin()))
+            continue
         raw = path.read_bytes()  # OSError is handled by the caller
         files.append(SourceFile(path=path, display=str(path), raw=raw))
     return files

@@ -10,8 +10,9 @@ import json
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
-__all__ = ["render"]
+__all__ = ["markdown_text", "render"]
 
 _STYLES = {
     "create": "32",
@@ -60,11 +61,21 @@ def _environment(color: bool) -> Environment:
     env.filters["style"] = style
     env.filters["symbol"] = lambda action: _SYMBOLS.get(str(action), "?")
     env.filters["value"] = _value
-    env.filters["md"] = _markdown_text
+    env.filters["md"] = markdown_text
+    env.filters["breakable"] = _breakable
     return env
 
 
-def _markdown_text(value: Any) -> str:
+def _breakable(value: Any) -> Markup:
+    """HTML-escaped text that may wrap after `/` or `|` (long addresses and ids), not inside
+    a word."""
+    text = str(escape(str(value)))
+    for mark in ("/", "|"):
+        text = text.replace(mark, mark + "<wbr />")
+    return Markup(text)  # noqa: S704 - escaped above; only <wbr /> is added
+
+
+def markdown_text(value: Any) -> str:
     """Text safe inside a Markdown table cell: no raw HTML, pipes or line breaks."""
     text = str(value).replace("\r", " ").replace("\n", " ")
     for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'")):
