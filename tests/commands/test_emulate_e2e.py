@@ -115,6 +115,7 @@ def _ssoform(env: dict[str, str], *args: str, cwd: Path) -> subprocess.Completed
     )
 
 
+@pytest.mark.slow
 def test_plan_apply_plan_against_served_emulators(
     served: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).parents[2] / "examples" / "manifests"
 
 
@@ -25,6 +27,7 @@ def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_sandbox_plan_apply_plan_converges(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLES, tmp_path / "manifests")
     first = _run(tmp_path, "plan", "--sandbox", "manifests", "-o", "plan.json")

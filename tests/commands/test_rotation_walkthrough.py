@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).parents[2] / "examples" / "manifests"
 
 
@@ -29,6 +31,7 @@ def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_rotation_walkthrough(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLES, tmp_path / "manifests")
     assert _run(tmp_path, "apply", "--sandbox", "manifests", "--auto-approve").returncode == 0
@@ -76,6 +79,7 @@ def test_rotation_walkthrough(tmp_path: Path) -> None:
     assert final.returncode == 0, final.stdout + final.stderr
 
 
+@pytest.mark.slow
 def test_rotate_certificate_names_the_known_identity_providers(tmp_path: Path) -> None:
     none = _run(tmp_path, "sandbox", "rotate-certificate", "acme-okta")
     assert none.returncode == 1

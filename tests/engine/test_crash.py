@@ -44,6 +44,7 @@ def _run(cloud: Path, *args: str, delay: str = "0") -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", range(POINTS))
 def test_sigkill_during_apply_leaves_readable_state(tmp_path: Path, point: int) -> None:
     domains = [f"d{i}.example" for i in range(20)]

@@ -140,6 +140,7 @@ async def test_every_format_renders_and_parses_without_secrets(estate: Estate) -
     assert "| drifted |" in outputs["markdown"]
 
 
+@pytest.mark.slow
 def test_markdown_stays_under_its_limit_for_5000_resources() -> None:
     resource = {
         "address": "",

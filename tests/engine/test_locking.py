@@ -13,6 +13,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from workspace import CF_ACCOUNT
 
 SCRIPT = Path(__file__).with_name("apply_subprocess.py")
@@ -45,6 +47,7 @@ def _run(cloud: Path, *args: str, delay: str = "0") -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.slow
 def test_second_apply_fails_fast_and_stale_lock_is_released(tmp_path: Path) -> None:
     manifest = tmp_path / "m.yaml"
     manifest.write_text(textwrap.dedent(MANIFEST))
