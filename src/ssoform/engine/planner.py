@@ -45,6 +45,8 @@ class PlanOptions:
     partial_reason: str | None = None
     placeholder_secrets: bool = False
     """Sandbox only: a secret reference that cannot be resolved gets a stand-in value."""
+    sandboxed: frozenset[str] = frozenset()
+    """Provider instances routed to the sandbox: their secrets are always stand-ins."""
     only: ChangeScope | None = None
     """An incremental plan (`--changed-since`): only these tenants and provider instances."""
 
@@ -101,14 +103,19 @@ class Planner:
         cache_key = (desired.address, name)
         if cache_key not in self._secret_values:
             ref = desired.secrets[name]
-            try:
-                value = resolve_secret(
-                    ref, Path(desired.base_dir), allow_outside=self.options.allow_outside_files
-                )
-            except SecretError:
-                if not self.options.placeholder_secrets:
-                    raise
+            if desired.provider in self.options.sandboxed:
+                # The sandbox never gets a real secret: the emulators' stores keep digests of
+                # what they receive, and nothing derived from a real secret may land there.
                 value = f"sandbox-stand-in-for-{ref.describe()}"
+            else:
+                try:
+                    value = resolve_secret(
+                        ref, Path(desired.base_dir), allow_outside=self.options.allow_outside_files
+                    )
+                except SecretError:
+                    if not self.options.placeholder_secrets:
+                        raise
+                    value = f"sandbox-stand-in-for-{ref.describe()}"
             register_secret(value)
             self._secret_values[cache_key] = value
         return self._secret_values[cache_key]

@@ -49,6 +49,14 @@ def load_state(backend: StateBackend, *, create: bool) -> State:
     return state
 
 
+def _sandboxed(loaded: LoadedManifest, config: RunConfig) -> frozenset[str]:
+    """The provider instances this run routes to the sandbox's emulators."""
+    sandbox = config.sandbox
+    if sandbox is None or loaded.manifest is None:
+        return frozenset()
+    return frozenset(n for n in loaded.manifest.providers if sandbox.routes(n))
+
+
 def _check_loaded(loaded: LoadedManifest) -> None:
     if loaded.manifest is None or not loaded.ok:
         raise PlanError("the manifest is not valid; run `ssoform validate` to see why")
@@ -66,7 +74,9 @@ async def make_plan(
     state = load_state(backend, create=True)
     desired = expand_desired(loaded, config)
     if config.sandbox is not None:
-        options = dataclasses.replace(options, placeholder_secrets=True)
+        options = dataclasses.replace(
+            options, placeholder_secrets=True, sandboxed=_sandboxed(loaded, config)
+        )
     async with open_drivers(loaded, config) as drivers:
         planner = Planner(
             loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
@@ -100,7 +110,9 @@ async def make_drift(
     desired = expand_desired(loaded, config)
     options = dataclasses.replace(options, allow_delete=False)
     if config.sandbox is not None:
-        options = dataclasses.replace(options, placeholder_secrets=True)
+        options = dataclasses.replace(
+            options, placeholder_secrets=True, sandboxed=_sandboxed(loaded, config)
+        )
     async with open_drivers(loaded, config) as drivers:
         planner = Planner(
             loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
@@ -140,6 +152,7 @@ async def apply_plan(
             options = PlanOptions(
                 allow_outside_files=config.allow_outside_files,
                 placeholder_secrets=config.sandbox is not None,
+                sandboxed=_sandboxed(loaded, config),
             )
             planner = Planner(
                 loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
