@@ -87,3 +87,20 @@ def test_migrate_file_to_postgresql_and_back(ws: Workspace, pg_url: str, tmp_pat
     code, _, err = ws.run("state", "migrate", "--to", pg_url)
     assert code == 1
     assert "holds another lineage" in err
+
+
+def test_protection_from_the_manifest_is_stored_on_postgresql(
+    pg_ws: Workspace, pg_url: str
+) -> None:
+    assert pg_ws.run("apply", str(pg_ws.plan_file()))[0] == 0
+    pg_ws.write(
+        pg_ws.manifest.read_text().replace("enabled: true}", "enabled: true, protect: true}")
+    )
+    code, _, err = pg_ws.run("apply", str(pg_ws.plan_file()))
+    assert code == 0, err
+    state = PostgresStateBackend(pg_url).read()
+    assert state is not None
+    assert sorted(a for a, r in state.resources.items() if r.protect) == [
+        f"acme/cf/{CF_ACCOUNT}/acme.com",
+        f"acme/cf/{CF_ACCOUNT}/acme.io",
+    ]

@@ -181,6 +181,7 @@ class Applier:
             res = self.state.resources.get(address)
             if res is not None and res.protect != desired.protect:
                 res.protect = desired.protect
+                self._dirty.add(address)
                 dirty = True
         if dirty:
             await self._save()
