@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ssoform.errors import DriverError
+
 __all__ = ["Budget", "BudgetStats", "SpentLog", "SpentLogs", "TokenBucket", "slack_for"]
 
 MAX_TRACKED_TOKENS = 100_000
@@ -75,6 +77,9 @@ class TokenBucket:
         self._lock = asyncio.Lock()
         self.waiting = 0
         """How many requests are waiting on this bucket right now (for progress displays)."""
+        self.owner = ""
+        self.stop_reason: str | None = None
+        """Set when the run stops (SIGTERM/SIGINT): requests not yet sent fail with it."""
 
     @property
     def rate(self) -> float:
@@ -123,6 +128,8 @@ class TokenBucket:
         try:
             async with self._lock:
                 while True:
+                    if self.stop_reason is not None:
+                        raise DriverError(self.owner, "request", f"not sent: {self.stop_reason}")
                     now = self._clock()
                     if now < self._log.paused_until:
                         delay = self._log.paused_until - now
@@ -162,9 +169,15 @@ class Budget:
     ) -> None:
         self.name = name
         self.bucket = TokenBucket(limit, window, log=log)
+        self.bucket.owner = name
         self.max_concurrency = max_concurrency
         self.concurrency = asyncio.Semaphore(max_concurrency)
         self.stats = BudgetStats()
+
+    def stop(self, reason: str) -> None:
+        """Send nothing more: requests waiting for a token fail with `reason`; requests in
+        flight finish (and are recorded)."""
+        self.bucket.stop_reason = reason
 
     def hold_for(self, seconds: float) -> None:
         self.bucket.pause_until(time.monotonic() + max(0.0, seconds))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Mapping, Sequence
+import signal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +14,7 @@ from ssoform.engine.apply import Applier, ApplyResult, check_fresh
 from ssoform.engine.backend import StateBackend
 from ssoform.engine.drift import DriftOptions, build_report
 from ssoform.engine.drift_model import DriftReport
-from ssoform.engine.limits import BudgetStats
+from ssoform.engine.limits import Budget, BudgetStats
 from ssoform.engine.plan import Plan
 from ssoform.engine.planner import Planner, PlanOptions
 from ssoform.engine.runner import RunConfig, expand_desired, open_drivers
@@ -172,9 +174,39 @@ async def apply_plan(
                 await applier.check_live()
             else:
                 applier.use_live(live)
-            result = await applier.run()
+            with _stop_on_signals(drivers.budgets.values()):
+                result = await applier.run()
             result.stats = {n: b.stats for n, b in drivers.budgets.items()}
             return result
+
+
+@contextlib.contextmanager
+def _stop_on_signals(budgets: Iterable[Budget]) -> Iterator[None]:
+    """SIGTERM or SIGINT during an apply: send nothing more, let the requests in flight finish
+    and be recorded, then leave (the lock is released on the way out). A second signal acts at
+    once, as usual."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    held = list(budgets)
+
+    def stop(sig: signal.Signals) -> None:
+        for other in signals:
+            loop.remove_signal_handler(other)
+        for budget in held:
+            budget.stop(f"ssoform received {sig.name} and is stopping")
+
+    installed: list[signal.Signals] = []
+    for sig in signals:
+        try:
+            loop.add_signal_handler(sig, stop, sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            continue
+        installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
 
 
 def run(coro: Any) -> Any:
