@@ -24,6 +24,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from ssoform.engine.shared_budget import SharedBudgets
 from ssoform.engine.state import HistoryEntry, State, check_sandbox, parse_state
 from ssoform.errors import LockError, StateError
 
@@ -110,6 +111,10 @@ class StateBackend(Protocol):
     def current_lock(self) -> LockInfo | None: ...
 
     def history(self) -> list[HistoryEntry]: ...
+
+    def rate_budgets(self) -> SharedBudgets | None:
+        """Request budgets shared by every run on this backend, when it can keep them."""
+        ...
 
     def move(self, old: str, new: str) -> None:
         """Make the resource at `old` the resource at `new`, under the lock."""
@@ -306,6 +311,9 @@ class LocalStateBackend:
             raise LockError(f"lock id {lock_id!r} does not match the lock held ({holder.id})")
         self.lock_path.unlink(missing_ok=True)
         return holder
+
+    def rate_budgets(self) -> SharedBudgets | None:
+        return None  # one machine: each run's own budget
 
     def move(self, old: str, new: str) -> None:
         edit_state(self, "state mv", lambda state: move_resource(state, old, new))

@@ -17,7 +17,7 @@ import asyncio
 import bisect
 import collections
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ssoform.errors import DriverError
@@ -80,6 +80,9 @@ class TokenBucket:
         self.owner = ""
         self.stop_reason: str | None = None
         """Set when the run stops (SIGTERM/SIGINT): requests not yet sent fail with it."""
+        self.shared: Callable[[], Awaitable[float]] | None = None
+        """A budget shared with other runs (in the state database): asked once this bucket has
+        a token; returns 0 when granted, else how long until it has one."""
 
     @property
     def rate(self) -> float:
@@ -136,10 +139,13 @@ class TokenBucket:
                     else:
                         self._return_tokens(now)
                         if len(self._spent) + self._in_flight < self.capacity:
-                            self._in_flight += 1
-                            return waited
-                        # All in flight: the first answer releases one (polled every 5 ms).
-                        delay = self._spent[0] - now if self._spent else 0.005
+                            delay = await self.shared() if self.shared is not None else 0.0
+                            if delay <= 0:
+                                self._in_flight += 1
+                                return waited
+                        else:
+                            # All in flight: the first answer releases one (polled every 5 ms).
+                            delay = self._spent[0] - now if self._spent else 0.005
                     delay = max(delay, 0.001)
                     waited += delay
                     await asyncio.sleep(delay)

@@ -22,6 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from ssoform.engine.backend import LockInfo, actor, edit_state, move_resource, new_lock_info
 from ssoform.engine.backend import remove_resource as _remove_resource
+from ssoform.engine.shared_budget import PostgresBudgets
 from ssoform.engine.state import (
     STATE_FORMAT,
     HistoryEntry,
@@ -70,10 +71,13 @@ _SCHEMA = [
         workspace text PRIMARY KEY,
         info jsonb NOT NULL,
         backend_pid integer NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS ssoform_rate_budgets (
-        key text PRIMARY KEY,
-        tokens double precision NOT NULL,
-        updated double precision NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS ssoform_rate_key (
+        id boolean PRIMARY KEY DEFAULT true CHECK (id),
+        key text NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS ssoform_rate_spent (
+        key text NOT NULL,
+        back_at double precision NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS ssoform_rate_spent_key ON ssoform_rate_spent (key, back_at)",
 ]
 
 
@@ -498,6 +502,10 @@ class PostgresStateBackend:
             with conn.transaction():
                 conn.execute("DELETE FROM ssoform_locks WHERE workspace = %s", (self.workspace,))
         return holder
+
+    def rate_budgets(self) -> PostgresBudgets:
+        """Request budgets shared with every run on this database (its own connection)."""
+        return PostgresBudgets(self._connect)
 
     # -- edits --------------------------------------------------------------------------------
 

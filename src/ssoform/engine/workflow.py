@@ -59,6 +59,14 @@ def _sandboxed(loaded: LoadedManifest, config: RunConfig) -> frozenset[str]:
     return frozenset(n for n in loaded.manifest.providers if sandbox.routes(n))
 
 
+def _sharing_budgets(config: RunConfig, backend: StateBackend) -> RunConfig:
+    """Runs on a shared state backend share each provider credential's request budget."""
+    if config.shared_budgets is not None:
+        return config
+    shared = backend.rate_budgets()
+    return config if shared is None else dataclasses.replace(config, shared_budgets=shared)
+
+
 def _check_loaded(loaded: LoadedManifest) -> None:
     if loaded.manifest is None or not loaded.ok:
         raise PlanError("the manifest is not valid; run `ssoform validate` to see why")
@@ -73,6 +81,7 @@ async def make_plan(
 ) -> PlanOutcome:
     _check_loaded(loaded)
     assert loaded.manifest is not None
+    config = _sharing_budgets(config, backend)
     state = load_state(backend, create=True)
     desired = expand_desired(loaded, config)
     if config.sandbox is not None:
@@ -108,6 +117,7 @@ async def make_drift(
     """Read everything in scope and report drift; reads state, never writes it."""
     _check_loaded(loaded)
     assert loaded.manifest is not None
+    config = _sharing_budgets(config, backend)
     state = load_state(backend, create=False)
     desired = expand_desired(loaded, config)
     options = dataclasses.replace(options, allow_delete=False)
@@ -144,6 +154,7 @@ async def apply_plan(
     """
     _check_loaded(loaded)
     assert loaded.manifest is not None
+    config = _sharing_budgets(config, backend)
     with backend.lock("apply"):
         state = load_state(backend, create=False)
         check_fresh(plan, manifest_digest=loaded.digest(), state=state, force=force)

@@ -1,0 +1,113 @@
+"""A provider's request budget shared by every run that uses the same PostgreSQL state server.
+
+Runs on different machines that use one provider credential at once (a nightly drift and two
+pull-request plans on one Cloudflare token) must together stay within the provider's limit. Each
+request first takes a token from the database: a row per token spent, which comes back one
+window (plus slack and a latency margin) after it was taken, under a transaction-scoped advisory
+lock per budget, timed by the database's clock (runners' clocks may disagree). A budget is keyed
+by the provider type, its base URL and a keyed fingerprint of the credential (an HMAC under a
+random key kept in the database), never the credential itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+import psycopg
+
+from ssoform.engine.limits import slack_for
+
+__all__ = ["PostgresBudgets", "SharedBudgets"]
+
+_RATE_CLASS = 0x5550F1
+_LATENCY_MARGIN = 0.02
+"""Of the window, at most 2 s: a token comes back a window after the request was *sent*, plus
+this margin for the time its answer took (the provider counted it somewhere in between)."""
+
+
+class SharedBudgets(Protocol):
+    def key_for(self, provider_type: str, base_url: str, credentials: Mapping[str, str]) -> str: ...
+
+    def taker(self, key: str, limit: int, window: float) -> Callable[[], Awaitable[float]]: ...
+
+
+class PostgresBudgets:
+    """Shared budgets in the state database (one connection, used by one thread at a time)."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+        self._connect = connect
+        self._conn: psycopg.Connection[Any] | None = None
+        self._mutex = threading.Lock()
+        self._key: bytes | None = None
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _secret(self) -> bytes:
+        if self._key is None:
+            conn = self._connection()
+            with conn.transaction():
+                conn.execute(
+                    "INSERT INTO ssoform_rate_key (key) VALUES (%s) ON CONFLICT DO NOTHING",
+                    (base64.b64encode(secrets.token_bytes(32)).decode(),),
+                )
+                row = conn.execute("SELECT key FROM ssoform_rate_key").fetchone()
+            assert row is not None
+            self._key = base64.b64decode(row[0])
+        return self._key
+
+    def key_for(self, provider_type: str, base_url: str, credentials: Mapping[str, str]) -> str:
+        with self._mutex:
+            secret = self._secret()
+        material = json.dumps(sorted(credentials.items())).encode()
+        digest = hmac.new(secret, material, hashlib.sha256).hexdigest()[:32]
+        return f"{provider_type} {base_url.rstrip('/')} {digest}"
+
+    def take(self, key: str, limit: int, window: float) -> float:
+        """Take a token: 0 when granted, else the seconds until one comes back."""
+        hold = window + slack_for(window) + min(2.0, _LATENCY_MARGIN * window)
+        lock_key = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") & 0x7FFFFFFF
+        with self._mutex:
+            conn = self._connection()
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_RATE_CLASS, lock_key))
+                row = conn.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()
+                assert row is not None
+                now = float(row[0])
+                conn.execute(
+                    "DELETE FROM ssoform_rate_spent WHERE key = %s AND back_at <= %s", (key, now)
+                )
+                counted = conn.execute(
+                    "SELECT count(*), min(back_at) FROM ssoform_rate_spent WHERE key = %s",
+                    (key,),
+                ).fetchone()
+                assert counted is not None
+                used, first = int(counted[0]), counted[1]
+                if used < limit:
+                    conn.execute(
+                        "INSERT INTO ssoform_rate_spent (key, back_at) VALUES (%s, %s)",
+                        (key, now + hold),
+                    )
+                    return 0.0
+                return max(0.001, float(first) - now)
+
+    def taker(self, key: str, limit: int, window: float) -> Callable[[], Awaitable[float]]:
+        async def take() -> float:
+            return await asyncio.to_thread(self.take, key, limit, window)
+
+        return take
