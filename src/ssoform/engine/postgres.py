@@ -282,6 +282,8 @@ class PostgresStateBackend:
                         state.sandbox,
                     ),
                 ).rowcount
+                if inserted != 1 and state.serial == 0 and not state.resources:
+                    return  # another run made this new workspace a moment ago: theirs stands
                 if inserted != 1:
                     raise StateError(
                         f"state {self.location}: another run created this workspace at the same "

@@ -28,9 +28,10 @@ from ssoform.engine.limits import slack_for
 __all__ = ["PostgresBudgets", "SharedBudgets"]
 
 _RATE_CLASS = 0x5550F1
-_LATENCY_MARGIN = 0.02
-"""Of the window, at most 2 s: a token comes back a window after the request was *sent*, plus
-this margin for the time its answer took (the provider counted it somewhere in between)."""
+_LATENCY_MARGIN = (0.25, 0.05, 2.0)
+"""A token comes back a window after it was granted plus this margin (a quarter second and 5% of
+the window, at most 2 s more): the request leaves a little after the grant and the provider
+counts it somewhere before its answer."""
 
 
 class SharedBudgets(Protocol):
@@ -80,7 +81,8 @@ class PostgresBudgets:
 
     def take(self, key: str, limit: int, window: float) -> float:
         """Take a token: 0 when granted, else the seconds until one comes back."""
-        hold = window + slack_for(window) + min(2.0, _LATENCY_MARGIN * window)
+        fixed, share, most = _LATENCY_MARGIN
+        hold = window + slack_for(window) + min(most, fixed + share * window)
         lock_key = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") & 0x7FFFFFFF
         with self._mutex:
             conn = self._connection()

@@ -48,6 +48,7 @@ def load_state(backend: StateBackend, *, create: bool) -> State:
         state = State()
         if create:
             backend.write(state)
+            state = backend.read() or state  # a run that created it at the same moment wins
     return state
 
 
