@@ -51,3 +51,17 @@ async def test_a_bucket_waits_for_the_shared_budget() -> None:
 
 def test_no_shared_budget_on_a_file(tmp_path: Path) -> None:
     assert LocalStateBackend(tmp_path / "s.json").rate_budgets() is None
+
+
+def test_a_read_only_role_keeps_its_own_budget(pg_url: str, pg_server: object) -> None:
+    PostgresStateBackend(pg_url).read()  # the schema exists
+    dbname = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS budget_reader")
+        conn.execute("CREATE ROLE budget_reader LOGIN PASSWORD 'br-pw'")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO budget_reader")
+    host_port = pg_url.split("@", 1)[1].rsplit("/", 1)[0]
+    reader = PostgresStateBackend(f"postgresql://budget_reader:br-pw@{host_port}/{dbname}")
+    budgets = reader.rate_budgets()
+    key = budgets.key_for("cloudflare", "https://api.cloudflare.com/client/v4", {"t": TOKEN})
+    assert [budgets.take(key, 1, 300.0) for _ in range(3)] == [0.0, 0.0, 0.0]

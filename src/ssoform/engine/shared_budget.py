@@ -48,6 +48,7 @@ class PostgresBudgets:
         self._conn: psycopg.Connection[Any] | None = None
         self._mutex = threading.Lock()
         self._key: bytes | None = None
+        self._off = False
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
@@ -74,13 +75,29 @@ class PostgresBudgets:
 
     def key_for(self, provider_type: str, base_url: str, credentials: Mapping[str, str]) -> str:
         with self._mutex:
-            secret = self._secret()
+            try:
+                secret = self._secret()
+            except psycopg.Error:
+                self._off = True
+                secret = secrets.token_bytes(32)  # unshared: any key will do
         material = json.dumps(sorted(credentials.items())).encode()
         digest = hmac.new(secret, material, hashlib.sha256).hexdigest()[:32]
         return f"{provider_type} {base_url.rstrip('/')} {digest}"
 
     def take(self, key: str, limit: int, window: float) -> float:
-        """Take a token: 0 when granted, else the seconds until one comes back."""
+        """Take a token: 0 when granted, else the seconds until one comes back. A database that
+        refuses (a read-only role, a dropped connection) turns sharing off for this run: the
+        run keeps its own budget, as on a state file."""
+        if self._off:
+            return 0.0
+        try:
+            return self._take(key, limit, window)
+        except psycopg.Error:
+            self._off = True
+            self.close()
+            return 0.0
+
+    def _take(self, key: str, limit: int, window: float) -> float:
         fixed, share, most = _LATENCY_MARGIN
         hold = window + slack_for(window) + min(most, fixed + share * window)
         lock_key = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") & 0x7FFFFFFF
