@@ -47,6 +47,11 @@ class RunConfig:
     """Each budget's recent requests, shared by the plan and apply of one run."""
     shared_budgets: SharedBudgets | None = None
     """Budgets shared with other runs on the same state database (PostgreSQL)."""
+    idp_transport: httpx.AsyncBaseTransport | None = None
+    """Where identity providers' metadata is fetched (the sandbox's IdP, tests); the network
+    when None."""
+    idp_readouts: dict[str, Any] = field(default_factory=dict)
+    """What each identity provider published, read once per run (`ssoform.idp.read`)."""
 
 
 class SandboxRouter(Protocol):
@@ -122,7 +127,7 @@ async def open_drivers(
             requests = limit.requests if limit else caps.rate_limit[0]
             per_seconds = limit.per_seconds if limit else caps.rate_limit[1]
             default_url = str(getattr(cls, "default_base_url", ""))
-            base_url = default_url if sandboxed else str(instance.base_url or default_url)
+            base_url = default_url if sandboxed else cls.base_url_for(instance)
             budget = Budget(
                 name,
                 requests,
