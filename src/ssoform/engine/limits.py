@@ -17,10 +17,14 @@ import asyncio
 import bisect
 import collections
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ssoform.errors import DriverError
+
+if TYPE_CHECKING:
+    from ssoform.engine.shared_budget import SharedToken
 
 __all__ = ["Budget", "BudgetStats", "SpentLog", "SpentLogs", "TokenBucket", "slack_for"]
 
@@ -80,7 +84,7 @@ class TokenBucket:
         self.owner = ""
         self.stop_reason: str | None = None
         """Set when the run stops (SIGTERM/SIGINT): requests not yet sent fail with it."""
-        self.shared: Callable[[], Awaitable[float]] | None = None
+        self.shared: SharedToken | None = None
         """A budget shared with other runs (in the state database): asked once this bucket has
         a token; returns 0 when granted, else how long until it has one."""
 
@@ -97,6 +101,8 @@ class TokenBucket:
         """The answer to a request that took a token has arrived (or it failed): its token comes
         back one window from now."""
         self._in_flight = max(0, self._in_flight - 1)
+        if self.shared is not None:
+            self.shared.release()
         back = self._clock() + self.window + self.slack
         if not self._spent or self._spent[-1] <= back:
             self._spent.append(back)
@@ -139,7 +145,7 @@ class TokenBucket:
                     else:
                         self._return_tokens(now)
                         if len(self._spent) + self._in_flight < self.capacity:
-                            delay = await self.shared() if self.shared is not None else 0.0
+                            delay = await self.shared.take() if self.shared is not None else 0.0
                             if delay <= 0:
                                 self._in_flight += 1
                                 return waited

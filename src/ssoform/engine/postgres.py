@@ -75,6 +75,7 @@ _SCHEMA = [
         id boolean PRIMARY KEY DEFAULT true CHECK (id),
         key text NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS ssoform_rate_spent (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         key text NOT NULL,
         back_at double precision NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS ssoform_rate_spent_key ON ssoform_rate_spent (key, back_at)",

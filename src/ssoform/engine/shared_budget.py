@@ -13,31 +13,45 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import hashlib
 import hmac
 import json
 import secrets
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import psycopg
 
 from ssoform.engine.limits import slack_for
 
-__all__ = ["PostgresBudgets", "SharedBudgets"]
+__all__ = ["PostgresBudgets", "SharedBudgets", "SharedToken"]
 
 _RATE_CLASS = 0x5550F1
-_LATENCY_MARGIN = (0.25, 0.05, 2.0)
-"""A token comes back a window after it was granted plus this margin (a quarter second and 5% of
-the window, at most 2 s more): the request leaves a little after the grant and the provider
-counts it somewhere before its answer."""
+_ANSWER_MARGIN = 0.05
+"""Seconds added after the answer: a token comes back one window (plus slack) after the answer
+to its request arrived, as in the in-process bucket, so however long the request took to leave
+and be counted, no more than the limit reach the provider in any window."""
+_LONGEST_REQUEST = 60.0
+"""Until its answer is recorded, a token is held for a window plus this long (a run killed
+mid-request gives its tokens back this late)."""
+
+
+class SharedToken(Protocol):
+    async def take(self) -> float:
+        """0 when a token was granted, else the seconds until one comes back."""
+        ...
+
+    def release(self) -> None:
+        """The answer to a request that took a token arrived."""
+        ...
 
 
 class SharedBudgets(Protocol):
     def key_for(self, provider_type: str, base_url: str, credentials: Mapping[str, str]) -> str: ...
 
-    def taker(self, key: str, limit: int, window: float) -> Callable[[], Awaitable[float]]: ...
+    def taker(self, key: str, limit: int, window: float) -> SharedToken: ...
 
 
 class PostgresBudgets:
@@ -49,6 +63,9 @@ class PostgresBudgets:
         self._mutex = threading.Lock()
         self._key: bytes | None = None
         self._off = False
+        self._granted: dict[str, collections.deque[int]] = collections.defaultdict(
+            collections.deque
+        )
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
@@ -97,9 +114,26 @@ class PostgresBudgets:
             self.close()
             return 0.0
 
+    def release(self, key: str, window: float) -> None:
+        """The answer to the oldest request in flight on `key` arrived: its token comes back
+        one window (plus slack) from now, by the database's clock."""
+        with self._mutex:
+            if self._off or not self._granted[key]:
+                return
+            token = self._granted[key].popleft()
+            try:
+                conn = self._connection()
+                conn.execute(
+                    "UPDATE ssoform_rate_spent SET back_at = "
+                    "extract(epoch FROM clock_timestamp()) + %s WHERE id = %s",
+                    (window + slack_for(window) + _ANSWER_MARGIN, token),
+                )
+            except psycopg.Error:
+                self._off = True
+                self.close()
+
     def _take(self, key: str, limit: int, window: float) -> float:
-        fixed, share, most = _LATENCY_MARGIN
-        hold = window + slack_for(window) + min(most, fixed + share * window)
+        hold = window + slack_for(window) + min(window, _LONGEST_REQUEST)
         lock_key = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") & 0x7FFFFFFF
         with self._mutex:
             conn = self._connection()
@@ -118,15 +152,29 @@ class PostgresBudgets:
                 assert counted is not None
                 used, first = int(counted[0]), counted[1]
                 if used < limit:
-                    conn.execute(
-                        "INSERT INTO ssoform_rate_spent (key, back_at) VALUES (%s, %s)",
+                    inserted = conn.execute(
+                        "INSERT INTO ssoform_rate_spent (key, back_at) VALUES (%s, %s) "
+                        "RETURNING id",
                         (key, now + hold),
-                    )
+                    ).fetchone()
+                    assert inserted is not None
+                    self._granted[key].append(int(inserted[0]))
                     return 0.0
                 return max(0.001, float(first) - now)
 
-    def taker(self, key: str, limit: int, window: float) -> Callable[[], Awaitable[float]]:
-        async def take() -> float:
-            return await asyncio.to_thread(self.take, key, limit, window)
+    def taker(self, key: str, limit: int, window: float) -> SharedToken:
+        return _Token(self, key, limit, window)
 
-        return take
+
+class _Token:
+    """One provider instance's view of a shared budget."""
+
+    def __init__(self, budgets: PostgresBudgets, key: str, limit: int, window: float) -> None:
+        self.budgets, self.key, self.limit, self.window = budgets, key, limit, window
+
+    async def take(self) -> float:
+        return await asyncio.to_thread(self.budgets.take, self.key, self.limit, self.window)
+
+    def release(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, self.budgets.release, self.key, self.window)
