@@ -255,3 +255,30 @@ def test_redact_url_drops_the_password() -> None:
         "postgresql://u@db.example:5433/ssoform"
     )
     assert "p4ss" not in redact_url("postgresql://u:p4ss@/x")
+
+
+def test_move_and_remove_write_only_those_rows(pg_url: str) -> None:
+    backend = _seeded(pg_url, count=4)
+    old, new = "acme/cf/acct/d1.example", "renamed/cf/acct/d1.example"
+    preview = backend.move(old, new, dry_run=True)
+    assert preview.id == "id-1"
+    assert old in (PostgresStateBackend(pg_url).read() or State()).resources
+    assert backend.move(old, new).id == "id-1"
+    state = PostgresStateBackend(pg_url).read()
+    assert state is not None
+    assert new in state.resources and old not in state.resources
+    assert state.journal[-1].action == "move"
+    assert backend.remove("acme/cf/acct/d2.example").id == "id-2"
+    state = PostgresStateBackend(pg_url).read()
+    assert state is not None
+    assert sorted(state.resources) == [
+        "acme/cf/acct/d0.example",
+        "acme/cf/acct/d3.example",
+        new,
+    ]
+    assert [h.operation for h in PostgresStateBackend(pg_url).history()][-2:] == [
+        "state mv",
+        "state rm",
+    ]
+    with pytest.raises(StateError, match="is not in the state"):
+        backend.remove("no/such/resource/here")

@@ -25,7 +25,7 @@ from typing import Protocol
 from pydantic import BaseModel, ValidationError
 
 from ssoform.engine.shared_budget import SharedBudgets
-from ssoform.engine.state import HistoryEntry, State, check_sandbox, parse_state
+from ssoform.engine.state import HistoryEntry, ResourceState, State, check_sandbox, parse_state
 from ssoform.errors import LockError, StateError
 
 __all__ = [
@@ -116,46 +116,66 @@ class StateBackend(Protocol):
         """Request budgets shared by every run on this backend, when it can keep them."""
         ...
 
-    def move(self, old: str, new: str) -> None:
-        """Make the resource at `old` the resource at `new`, under the lock."""
+    def move(self, old: str, new: str, *, dry_run: bool = False) -> ResourceState:
+        """`state mv`: the object recorded at `old` is recorded at `new` (nothing is sent)."""
         ...
 
-    def remove(self, address: str) -> None:
-        """Forget the resource at `address` (nothing is deleted at the provider)."""
+    def remove(self, address: str, *, dry_run: bool = False) -> ResourceState:
+        """`state rm`: forget `address` (the object stays at the provider, untouched)."""
         ...
 
 
 def edit_state(
-    backend: StateBackend, operation: str, edit: Callable[[State], Collection[str]]
+    backend: StateBackend,
+    operation: str,
+    edit: Callable[[State], Collection[str]],
+    *,
+    dry_run: bool = False,
 ) -> State:
     """Under the lock: read the state, let `edit` change it (returning the addresses it
-    changed), bump the serial and write only those resources."""
+    changed), bump the serial and write only those resources (nothing with `dry_run`)."""
     with backend.lock(operation):
         state = backend.read()
         if state is None:
             raise StateError(f"no state at {backend.location}")
         changed = edit(state)
-        state.serial += 1
-        backend.write(state, changed)
+        if not dry_run:
+            state.serial += 1
+            backend.write(state, changed)
         return state
 
 
-def move_resource(state: State, old: str, new: str) -> Collection[str]:
-    if old not in state.resources:
-        raise StateError(f"{old} is not in the state")
-    if new in state.resources:
-        raise StateError(f"{new} is already in the state")
-    state.resources[new] = state.resources.pop(old)
-    state.journal_append(new, "move", "ok", f"moved from {old}")
-    return {old, new}
+def move_resource(backend: StateBackend, old: str, new: str, dry_run: bool) -> ResourceState:
+    """The one implementation of `state mv` for every backend."""
+    moved: list[ResourceState] = []
+
+    def edit(state: State) -> Collection[str]:
+        if old not in state.resources:
+            raise StateError(f"{old} is not in the state")
+        if new in state.resources:
+            raise StateError(f"{new} is already in the state")
+        moved.append(state.resources.pop(old))
+        state.resources[new] = moved[0]
+        state.journal_append(new, "move", "ok", f"moved from {old}")
+        return {old, new}
+
+    edit_state(backend, "state mv", edit, dry_run=dry_run)
+    return moved[0]
 
 
-def remove_resource(state: State, address: str) -> Collection[str]:
-    if address not in state.resources:
-        raise StateError(f"{address} is not in the state")
-    del state.resources[address]
-    state.journal_append(address, "forget", "ok", "removed from the state")
-    return {address}
+def remove_resource(backend: StateBackend, address: str, dry_run: bool) -> ResourceState:
+    """The one implementation of `state rm` for every backend."""
+    removed: list[ResourceState] = []
+
+    def edit(state: State) -> Collection[str]:
+        if address not in state.resources:
+            raise StateError(f"{address} is not in the state")
+        removed.append(state.resources.pop(address))
+        state.journal_append(address, "forget", "ok", "removed from the state")
+        return {address}
+
+    edit_state(backend, "state rm", edit, dry_run=dry_run)
+    return removed[0]
 
 
 def write_private(path: Path, text: str) -> None:
@@ -315,11 +335,11 @@ class LocalStateBackend:
     def rate_budgets(self) -> SharedBudgets | None:
         return None  # one machine: each run's own budget
 
-    def move(self, old: str, new: str) -> None:
-        edit_state(self, "state mv", lambda state: move_resource(state, old, new))
+    def move(self, old: str, new: str, *, dry_run: bool = False) -> ResourceState:
+        return move_resource(self, old, new, dry_run)
 
-    def remove(self, address: str) -> None:
-        edit_state(self, "state rm", lambda state: remove_resource(state, address))
+    def remove(self, address: str, *, dry_run: bool = False) -> ResourceState:
+        return remove_resource(self, address, dry_run)
 
 
 def actor() -> str:

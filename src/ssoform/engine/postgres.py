@@ -20,8 +20,13 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg.conninfo import conninfo_to_dict
 
-from ssoform.engine.backend import LockInfo, actor, edit_state, move_resource, new_lock_info
-from ssoform.engine.backend import remove_resource as _remove_resource
+from ssoform.engine.backend import (
+    LockInfo,
+    actor,
+    move_resource,
+    new_lock_info,
+    remove_resource,
+)
 from ssoform.engine.shared_budget import PostgresBudgets
 from ssoform.engine.state import (
     STATE_FORMAT,
@@ -512,11 +517,11 @@ class PostgresStateBackend:
 
     # -- edits --------------------------------------------------------------------------------
 
-    def move(self, old: str, new: str) -> None:
-        edit_state(self, "state mv", lambda state: move_resource(state, old, new))
+    def move(self, old: str, new: str, *, dry_run: bool = False) -> ResourceState:
+        return move_resource(self, old, new, dry_run)
 
-    def remove(self, address: str) -> None:
-        edit_state(self, "state rm", lambda state: _remove_resource(state, address))
+    def remove(self, address: str, *, dry_run: bool = False) -> ResourceState:
+        return remove_resource(self, address, dry_run)
 
 
 def _params(url: str) -> dict[str, Any]:
