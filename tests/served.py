@@ -112,7 +112,8 @@ def wait_until_serving(server: subprocess.Popen[str], urls: list[str]) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    yield from serve(tmp_path, str(tmp_path / "state.json"))
+    # Slow enough answers that a test killing the apply mid-way is not outrun by it.
+    yield from serve(tmp_path, str(tmp_path / "state.json"), latency=0.2)
 
 
 def serve(tmp_path: Path, state: str, *, latency: float = 0.05) -> Iterator[Served]:
