@@ -97,7 +97,7 @@ def test_every_command_line_runs_against_the_sandbox(
             out, err = capsys.readouterr()
             codes[" ".join(args)] = code
             assert code in (0, 2), (name, args, out, err)
-    assert codes["apply plan.json --lock-timeout 10m"] == 0
+    assert codes["apply plan.json --replan --lock-timeout 10m"] == 0
     drift = json.loads((tmp_path / "drift.json").read_text())
     assert drift["summary"]["failing"] is True  # the sandbox keeps an unmanaged connector
     assert [c for c, code in codes.items() if code == 2] == [
