@@ -7,6 +7,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+pytest_plugins = ["pgserver"]  # a real PostgreSQL server for the tests that share state
+
 
 @pytest.fixture(autouse=True)
 def _unfreeze_gc() -> Iterator[None]:

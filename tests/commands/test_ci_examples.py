@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import shutil
 from pathlib import Path
@@ -37,6 +38,47 @@ def test_every_workflow_is_valid_yaml_with_ssoform_commands() -> None:
         assert _commands(name), name
 
 
+def _workflow(name: str) -> dict[Any, Any]:
+    loaded: dict[Any, Any] = yaml.safe_load((CI / name).read_text())
+    return loaded
+
+
+def test_no_expression_inside_run_and_no_bare_install() -> None:
+    """Untrusted text (branch names, titles) never reaches a shell: `run:` blocks hold no
+    `${{ }}` expressions (values come in through `env:`), and ssoform is installed from a pinned
+    source, never by a bare `pip install ssoform` (no such package is published)."""
+    for name in WORKFLOWS:
+        for job in _workflow(name)["jobs"].values():
+            for step in job["steps"]:
+                run = str(step.get("run", ""))
+                assert "${{" not in run, (name, run)
+                assert not re.search(r"pip install\s+['\"]?ssoform['\"]?\s*$", run, re.M), run
+        assert "github.head_ref" not in (CI / name).read_text(), name
+
+
+def test_every_secret_the_manifests_name_is_passed() -> None:
+    manifests = "".join(p.read_text() for p in (ROOT / "examples" / "manifests").rglob("*.y*ml"))
+    named = set(re.findall(r"\{env: ([A-Z0-9_]+)\}", manifests))
+    assert named
+    for name in WORKFLOWS:
+        for job in _workflow(name)["jobs"].values():
+            assert named <= set(job["env"]), (name, named - set(job["env"]))
+
+
+def test_apply_takes_the_plan_of_the_merged_head_commit() -> None:
+    job = _workflow("apply-on-merge.yml")["jobs"]["apply"]
+    assert job["env"]["HEAD_SHA"] == "${{ github.event.pull_request.head.sha }}"
+    fetch = next(s for s in job["steps"] if "gh run download" in str(s.get("run", "")))
+    assert '--commit "$HEAD_SHA"' in fetch["run"]
+    assert '--name "ssoform-plan-$HEAD_SHA"' in fetch["run"]
+    upload = next(
+        s
+        for s in _workflow("plan-on-pr.yml")["jobs"]["plan"]["steps"]
+        if s.get("uses", "").startswith("actions/upload-artifact")
+    )
+    assert upload["with"]["name"] == "ssoform-plan-${{ github.event.pull_request.head.sha }}"
+
+
 def test_every_command_line_runs_against_the_sandbox(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -55,7 +97,7 @@ def test_every_command_line_runs_against_the_sandbox(
             out, err = capsys.readouterr()
             codes[" ".join(args)] = code
             assert code in (0, 2), (name, args, out, err)
-    assert codes["apply plan.json"] == 0
+    assert codes["apply plan.json --replan --lock-timeout 10m"] == 0
     drift = json.loads((tmp_path / "drift.json").read_text())
     assert drift["summary"]["failing"] is True  # the sandbox keeps an unmanaged connector
     assert [c for c, code in codes.items() if code == 2] == [

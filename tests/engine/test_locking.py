@@ -3,6 +3,7 @@ left by a SIGKILLed apply is reported as stale and released with `ssoform state 
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import signal
@@ -74,7 +75,7 @@ def test_second_apply_fails_fast_and_stale_lock_is_released(tmp_path: Path) -> N
         assert time.monotonic() - started < 10  # fails fast: it does not wait for the lock
         assert second.returncode == 1
         assert f"is locked (lock {lock_id}): apply by process {holder.pid} on " in second.stderr
-        assert f" on {socket.gethostname()} since 20" in second.stderr
+        assert f" on {socket.gethostname()} as {getpass.getuser()} since 20" in second.stderr
         assert "stale" not in second.stderr
     finally:
         holder.send_signal(signal.SIGKILL)

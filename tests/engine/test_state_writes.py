@@ -39,7 +39,7 @@ def test_a_large_apply_batches_its_writes_and_loses_nothing(
     writes: list[int] = []
     write = LocalStateBackend.write
 
-    def slow_write(self: LocalStateBackend, state: State) -> None:
+    def slow_write(self: LocalStateBackend, state: State, changed: object = None) -> None:
         time.sleep(0.02)  # a state of thousands of resources takes this long to write
         writes.append(len(state.resources))
         write(self, state)

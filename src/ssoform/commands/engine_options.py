@@ -12,7 +12,8 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from ssoform.engine.backend import LocalStateBackend
+from ssoform.engine.backend import LocalStateBackend, StateBackend
+from ssoform.engine.postgres import PostgresStateBackend, is_url
 from ssoform.engine.progress import Progress
 from ssoform.engine.runner import RunConfig
 from ssoform.errors import ManifestError, SecretError
@@ -26,6 +27,7 @@ __all__ = [
     "listing_missing_secrets",
     "load_valid",
     "max_wait_from_env",
+    "parse_duration",
     "resolve_state",
     "run_config",
     "sandbox_for",
@@ -40,14 +42,63 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_STATE = Path(".ssoform/state.json")
 
 
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in `30s`, `5m`, `1h`, `250ms` or a bare number of seconds."""
+    value = text.strip().lower()
+    for unit in sorted(_DURATION_UNITS, key=len, reverse=True):
+        if value.endswith(unit):
+            number, scale = value[: -len(unit)], _DURATION_UNITS[unit]
+            break
+    else:
+        number, scale = value, 1.0
+    try:
+        seconds = float(number) * scale
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a duration (e.g. 30s, 5m, 1h)") from None
+    if not 0 <= seconds <= 86400:
+        raise click.BadParameter(f"{text!r} is out of range (0 to 24h)")
+    return seconds
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    if value is not None:
+        ctx.meta[f"ssoform.{param.name}"] = value
+    return value
+
+
 def state_option(func: F) -> F:
+    """`--state FILE|URL`, plus `--workspace` and `--lock-timeout`, which `backend_for` reads."""
+    func = click.option(
+        "--lock-timeout",
+        "lock_timeout",
+        metavar="DURATION",
+        default=None,
+        expose_value=False,
+        callback=lambda ctx, param, value: _remember(
+            ctx, param, None if value is None else parse_duration(value)
+        ),
+        help="Wait up to DURATION (30s, 5m) for a busy state lock [default: fail at once].",
+    )(func)
+    func = click.option(
+        "--workspace",
+        "workspace",
+        metavar="NAME",
+        default=None,
+        expose_value=False,
+        callback=_remember,
+        help="The state's workspace in a PostgreSQL database [default: $SSOFORM_WORKSPACE, "
+        "else default].",
+    )(func)
     return click.option(
         "--state",
         "state_path",
-        type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="The state file [default: $SSOFORM_STATE, else .ssoform/state.json, or "
-        ".ssoform/sandbox/state.json with --sandbox].",
+        metavar="FILE|URL",
+        help="The state: a file or a postgresql:// URL [default: $SSOFORM_STATE, else "
+        ".ssoform/state.json; --sandbox always uses .ssoform/sandbox/state.json].",
     )(func)
 
 
@@ -59,12 +110,16 @@ def sandbox_option(func: F) -> F:
     )(func)
 
 
-def resolve_state(path: Path | None, *, sandbox: bool) -> Path:
-    if path is not None:
-        return path
+def resolve_state(path: str | Path | None, *, sandbox: bool) -> str:
+    """Where the state is: the sandbox's own file for a sandbox run (whatever --state or
+    SSOFORM_STATE say), else --state, else SSOFORM_STATE, else the default file."""
+    if sandbox:
+        return str(DEFAULT_SANDBOX_DIR / "state.json")
+    if path is not None and str(path):
+        return str(path)
     if os.environ.get("SSOFORM_STATE"):
-        return Path(os.environ["SSOFORM_STATE"])
-    return DEFAULT_SANDBOX_DIR / "state.json" if sandbox else DEFAULT_STATE
+        return os.environ["SSOFORM_STATE"]
+    return str(DEFAULT_STATE)
 
 
 def sandbox_for(loaded: LoadedManifest, flag: bool) -> SandboxSession | None:
@@ -88,8 +143,18 @@ def target_option(func: F) -> F:
     )(func)
 
 
-def backend_for(path: Path | None, *, sandbox: bool = False) -> LocalStateBackend:
-    return LocalStateBackend(resolve_state(path, sandbox=sandbox))
+def backend_for(path: str | Path | None, *, sandbox: bool = False) -> StateBackend:
+    """The state backend the options name: a PostgreSQL workspace for a URL, else a file."""
+    location = resolve_state(path, sandbox=sandbox)
+    meta = click.get_current_context(silent=True)
+    options = meta.meta if meta is not None else {}
+    timeout = float(options.get("ssoform.lock_timeout", 0.0))
+    if is_url(location):
+        workspace = str(
+            options.get("ssoform.workspace") or os.environ.get("SSOFORM_WORKSPACE") or "default"
+        )
+        return PostgresStateBackend(location, workspace=workspace, lock_timeout=timeout)
+    return LocalStateBackend(Path(location), lock_timeout=timeout, sandbox=sandbox)
 
 
 def load_valid(paths: list[Path], options: LoadOptions) -> LoadedManifest:

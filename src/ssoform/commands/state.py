@@ -1,12 +1,16 @@
-"""`ssoform state`: look at the state and fix its lock or protections."""
+"""`ssoform state`: look at the state, its history and lock, fix protections, move it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from ssoform.commands.engine_options import backend_for, sandbox_option, state_option
+from ssoform.engine.backend import LocalStateBackend, StateBackend, edit_state
+from ssoform.engine.postgres import PostgresStateBackend, is_url
+from ssoform.engine.state import State
 from ssoform.errors import StateError
 
 __all__ = ["state_group"]
@@ -20,12 +24,12 @@ def state_group() -> None:
 @state_group.command("list")
 @state_option
 @sandbox_option
-def state_list(state_path: Path | None, sandbox: bool) -> int:
+def state_list(state_path: str | None, sandbox: bool) -> int:
     """List the resources ssoform manages."""
     backend = backend_for(state_path, sandbox=sandbox)
     state = backend.read()
     if state is None:
-        click.echo(f"no state at {backend.path}")
+        click.echo(f"no state at {backend.location}")
         return 0
     for address, res in sorted(state.resources.items()):
         flags = " [protected]" if res.protect else ""
@@ -40,7 +44,7 @@ def state_list(state_path: Path | None, sandbox: bool) -> int:
 @state_option
 @sandbox_option
 @click.option("--last", type=click.IntRange(min=1), default=50, show_default=True)
-def state_journal(state_path: Path | None, sandbox: bool, last: int) -> int:
+def state_journal(state_path: str | None, sandbox: bool, last: int) -> int:
     """Show the last operations applied."""
     state = backend_for(state_path, sandbox=sandbox).read()
     for entry in (state.journal if state else [])[-last:]:
@@ -49,11 +53,26 @@ def state_journal(state_path: Path | None, sandbox: bool, last: int) -> int:
     return 0
 
 
+@state_group.command("history")
+@state_option
+@sandbox_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def state_history(state_path: str | None, sandbox: bool, as_json: bool) -> int:
+    """List every version of the state: serial, time, operation and who ran it."""
+    entries = backend_for(state_path, sandbox=sandbox).history()
+    if as_json:
+        click.echo(json.dumps({"history": [e.model_dump() for e in entries]}, indent=2))
+        return 0
+    for entry in entries:
+        click.echo(f"{entry.serial:>6}  {entry.at}  {entry.operation:12}  {entry.actor}")
+    return 0
+
+
 @state_group.command("unlock")
 @click.argument("lock_id")
 @state_option
 @sandbox_option
-def state_unlock(lock_id: str, state_path: Path | None, sandbox: bool) -> int:
+def state_unlock(lock_id: str, state_path: str | None, sandbox: bool) -> int:
     """Release a lock left by a killed process; needs the lock's id."""
     holder = backend_for(state_path, sandbox=sandbox).unlock(lock_id)
     click.echo(f"released lock {holder.id} ({holder.describe()})")
@@ -64,19 +83,70 @@ def state_unlock(lock_id: str, state_path: Path | None, sandbox: bool) -> int:
 @click.argument("address")
 @state_option
 @sandbox_option
-def state_release(address: str, state_path: Path | None, sandbox: bool) -> int:
+def state_release(address: str, state_path: str | None, sandbox: bool) -> int:
     """Stop protecting a resource (so a later apply may delete it)."""
-    backend = backend_for(state_path, sandbox=sandbox)
-    with backend.lock("state release"):
-        state = backend.read()
-        if state is None or address not in state.resources:
+    released: list[str] = []
+
+    def release(state: State) -> set[str]:
+        if address not in state.resources:
             raise StateError(f"{address} is not in the state")
         if not state.resources[address].protect:
-            click.echo(f"{address} was not protected: nothing to release")
-            return 0
+            return set()
         state.resources[address].protect = False
         state.journal_append(address, "release", "ok", "protection released")
-        state.serial += 1
-        backend.write(state)
-    click.echo(f"released protection of {address}")
+        released.append(address)
+        return {address}
+
+    edit_state(backend_for(state_path, sandbox=sandbox), "state release", release)
+    if released:
+        click.echo(f"released protection of {address}")
+    else:
+        click.echo(f"{address} was not protected: nothing to release")
     return 0
+
+
+@state_group.command("migrate")
+@click.option(
+    "--to", "destination", required=True, metavar="FILE|URL", help="Where to copy the state."
+)
+@click.option(
+    "--to-workspace",
+    metavar="NAME",
+    default=None,
+    help="The destination's workspace [default: the source's].",
+)
+@state_option
+def state_migrate(destination: str, to_workspace: str | None, state_path: str | None) -> int:
+    """Copy the state to another backend (file <-> PostgreSQL), keeping lineage, serial,
+    fingerprints, protection, journal and history. Refuses a destination with another lineage."""
+    source = backend_for(state_path)
+    target = _destination(destination, source, to_workspace)
+    with source.lock("state migrate"):
+        state = source.read()
+        if state is None:
+            raise StateError(f"no state at {source.location}")
+        with target.lock("state migrate"):
+            existing = target.read()
+            if existing is not None and existing.lineage != state.lineage:
+                raise StateError(
+                    f"{target.location} holds another lineage ({existing.lineage}); "
+                    "refusing to overwrite it"
+                )
+            if isinstance(target, PostgresStateBackend):
+                target.replace(state)
+            else:
+                target.write(state)
+    click.echo(
+        f"copied {len(state.resources)} resource(s), serial {state.serial}, lineage "
+        f"{state.lineage} from {source.location} to {target.location}"
+    )
+    return 0
+
+
+def _destination(location: str, source: StateBackend, workspace: str | None) -> StateBackend:
+    if is_url(location):
+        name = workspace or (
+            source.workspace if isinstance(source, PostgresStateBackend) else "default"
+        )
+        return PostgresStateBackend(location, workspace=name)
+    return LocalStateBackend(Path(location))

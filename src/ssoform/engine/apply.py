@@ -87,6 +87,8 @@ class Applier:
         self._write_seconds = 0.0
         """How long the last state write took; the next one waits as long again, twice."""
         self._written_at = 0.0
+        self._dirty: set[str] = set()
+        """Addresses recorded since the last write: all a row-writing backend stores."""
         self._live: dict[tuple[str, str, str], Live] = {}
         self.result = ApplyResult()
 
@@ -124,6 +126,7 @@ class Applier:
             res = self.state.resources.get(address)
             if res is not None and res.protect != desired.protect:
                 res.protect = desired.protect
+                self._dirty.add(address)
                 dirty = True
         if dirty:
             await self._save()
@@ -250,6 +253,7 @@ class Applier:
                     fingerprints=prints,
                 )
             self.state.journal_append(address, action, outcome, detail)  # type: ignore[arg-type]
+            self._dirty.add(address)
             self.result.applied.append(address)
             generation = self._touch()
         await self._flush(generation)
@@ -308,7 +312,8 @@ class Applier:
                 target = self._generation
                 self.state.serial += 1
                 started = loop.time()
-                await asyncio.to_thread(self.backend.write, self.state)
+                changed, self._dirty = self._dirty, set()
+                await asyncio.to_thread(self.backend.write, self.state, changed)
                 self._written_at = loop.time()
                 self._write_seconds = self._written_at - started
                 self._durable = target

@@ -19,6 +19,12 @@ import collections
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ssoform.errors import DriverError
+
+if TYPE_CHECKING:
+    from ssoform.engine.shared_budget import SharedToken
 
 __all__ = ["Budget", "BudgetStats", "SpentLog", "SpentLogs", "TokenBucket", "slack_for"]
 
@@ -75,6 +81,12 @@ class TokenBucket:
         self._lock = asyncio.Lock()
         self.waiting = 0
         """How many requests are waiting on this bucket right now (for progress displays)."""
+        self.owner = ""
+        self.stop_reason: str | None = None
+        """Set when the run stops (SIGTERM/SIGINT): requests not yet sent fail with it."""
+        self.shared: SharedToken | None = None
+        """A budget shared with other runs (in the state database): asked once this bucket has
+        a token; returns 0 when granted, else how long until it has one."""
 
     @property
     def rate(self) -> float:
@@ -89,6 +101,8 @@ class TokenBucket:
         """The answer to a request that took a token has arrived (or it failed): its token comes
         back one window from now."""
         self._in_flight = max(0, self._in_flight - 1)
+        if self.shared is not None:
+            self.shared.release()
         back = self._clock() + self.window + self.slack
         if not self._spent or self._spent[-1] <= back:
             self._spent.append(back)
@@ -123,16 +137,21 @@ class TokenBucket:
         try:
             async with self._lock:
                 while True:
+                    if self.stop_reason is not None:
+                        raise DriverError(self.owner, "request", f"not sent: {self.stop_reason}")
                     now = self._clock()
                     if now < self._log.paused_until:
                         delay = self._log.paused_until - now
                     else:
                         self._return_tokens(now)
                         if len(self._spent) + self._in_flight < self.capacity:
-                            self._in_flight += 1
-                            return waited
-                        # All in flight: the first answer releases one (polled every 5 ms).
-                        delay = self._spent[0] - now if self._spent else 0.005
+                            delay = await self.shared.take() if self.shared is not None else 0.0
+                            if delay <= 0:
+                                self._in_flight += 1
+                                return waited
+                        else:
+                            # All in flight: the first answer releases one (polled every 5 ms).
+                            delay = self._spent[0] - now if self._spent else 0.005
                     delay = max(delay, 0.001)
                     waited += delay
                     await asyncio.sleep(delay)
@@ -162,9 +181,15 @@ class Budget:
     ) -> None:
         self.name = name
         self.bucket = TokenBucket(limit, window, log=log)
+        self.bucket.owner = name
         self.max_concurrency = max_concurrency
         self.concurrency = asyncio.Semaphore(max_concurrency)
         self.stats = BudgetStats()
+
+    def stop(self, reason: str) -> None:
+        """Send nothing more: requests waiting for a token fail with `reason`; requests in
+        flight finish (and are recorded)."""
+        self.bucket.stop_reason = reason
 
     def hold_for(self, seconds: float) -> None:
         self.bucket.pause_until(time.monotonic() + max(0.0, seconds))

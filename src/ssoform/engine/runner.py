@@ -20,6 +20,7 @@ from ssoform.drivers.base import Driver, DriverContext
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.limits import Budget, SpentLogs
 from ssoform.engine.progress import Progress
+from ssoform.engine.shared_budget import SharedBudgets
 from ssoform.logs import register_secret
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
@@ -71,6 +72,8 @@ class RunConfig:
     """Counts reads and changes per provider instance, for a display (the CLI's, on a tty)."""
     spent: SpentLogs = field(default_factory=SpentLogs)
     """Each budget's recent requests, shared by the plan and apply of one run."""
+    shared_budgets: SharedBudgets | None = None
+    """Budgets shared with other runs on the same state database (PostgreSQL)."""
     idp_transport: httpx.AsyncBaseTransport | None = None
     """Where identity providers' metadata is fetched (the sandbox's IdP, tests); the network
     when None."""
@@ -83,8 +86,11 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if self.resolver is None:
+            sandbox = self.sandbox
             resolver = SecretResolver(
-                allow_outside=self.allow_outside_files, placeholders=self.sandbox is not None
+                allow_outside=self.allow_outside_files,
+                placeholders=sandbox is not None,
+                sandboxed=sandbox.routes if sandbox is not None else None,
             )
             object.__setattr__(self, "resolver", resolver)
 
@@ -178,6 +184,10 @@ async def open_drivers(
                 cls.concurrency_for(instance),
                 log=config.spent.get(f"{name} {base_url}", requests, per_seconds),
             )
+            if config.shared_budgets is not None and not sandboxed:
+                shared = config.shared_budgets
+                key = shared.key_for(instance.type, base_url, credentials)
+                budget.bucket.shared = shared.taker(key, requests, per_seconds)
             inner: httpx.AsyncBaseTransport
             if sandboxed:
                 assert config.sandbox is not None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Mapping, Sequence
+import signal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ssoform.engine.apply import Applier, ApplyResult, check_fresh
@@ -11,7 +14,7 @@ from ssoform.engine.authority import exact_targets, plan_differences, replan_dif
 from ssoform.engine.backend import StateBackend
 from ssoform.engine.drift import DriftOptions, build_report
 from ssoform.engine.drift_model import DriftReport
-from ssoform.engine.limits import BudgetStats
+from ssoform.engine.limits import Budget, BudgetStats
 from ssoform.engine.plan import Plan
 from ssoform.engine.planner import Planner, PlanOptions
 from ssoform.engine.runner import DriverSet, RunConfig, expand_desired, open_drivers
@@ -51,7 +54,16 @@ def load_state(backend: StateBackend, *, create: bool) -> State:
         state = State()
         if create:
             backend.write(state)
+            state = backend.read() or state  # a run that created it at the same moment wins
     return state
+
+
+def _sharing_budgets(config: RunConfig, backend: StateBackend) -> RunConfig:
+    """Runs on a shared state backend share each provider credential's request budget."""
+    if config.shared_budgets is not None:
+        return config
+    shared = backend.rate_budgets()
+    return config if shared is None else dataclasses.replace(config, shared_budgets=shared)
 
 
 def _check_loaded(loaded: LoadedManifest) -> None:
@@ -67,6 +79,7 @@ async def make_plan(
     manifest_paths: Sequence[str] = (),
 ) -> PlanOutcome:
     _check_loaded(loaded)
+    config = _sharing_budgets(config, backend)
     loaded, picks = resolve_from_metadata(loaded, await read_for(loaded, config, everything=False))
     assert loaded.manifest is not None
     state = load_state(backend, create=True)
@@ -113,6 +126,7 @@ async def make_drift(
     assert written is not None
     loaded, _picks = resolve_from_metadata(loaded, readouts)
     assert loaded.manifest is not None
+    config = _sharing_budgets(config, backend)
     state = load_state(backend, create=False)
     desired = expand_desired(loaded, config)
     options = dataclasses.replace(options, allow_delete=False)
@@ -158,6 +172,7 @@ async def apply_plan(
     the expansion of this same `loaded` manifest, when there is one.
     """
     _check_loaded(loaded)
+    config = _sharing_budgets(config, backend)
     loaded, _picks = resolve_from_metadata(loaded, await read_for(loaded, config, everything=False))
     assert loaded.manifest is not None
     with backend.lock("apply"):
@@ -180,7 +195,8 @@ async def apply_plan(
             applier.use_live(live)
             if config.progress is not None:
                 config.progress.begin("applying", drivers.budgets, applier.minimal_calls())
-            result = await applier.run()
+            with _stop_on_signals(drivers.budgets.values()):
+                result = await applier.run()
             result.stats = {n: b.stats for n, b in drivers.budgets.items()}
             return result
 
@@ -228,3 +244,32 @@ async def _derive_again(
                 "allow now; nothing applied (plan again):\n" + "\n".join(differences)
             )
     return fresh, planner.live
+
+
+@contextlib.contextmanager
+def _stop_on_signals(budgets: Iterable[Budget]) -> Iterator[None]:
+    """SIGTERM or SIGINT during an apply: send nothing more, let the requests in flight finish
+    and be recorded, then leave (the lock is released on the way out). A second signal acts at
+    once, as usual."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    held = list(budgets)
+
+    def stop(sig: signal.Signals) -> None:
+        for other in signals:
+            loop.remove_signal_handler(other)
+        for budget in held:
+            budget.stop(f"ssoform received {sig.name} and is stopping")
+
+    installed: list[signal.Signals] = []
+    for sig in signals:
+        try:
+            loop.add_signal_handler(sig, stop, sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            continue
+        installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

@@ -150,9 +150,13 @@ class SecretResolver:
         allow_outside: bool = False,
         placeholders: bool = False,
         register: _Register = register_secret,
+        sandboxed: Callable[[str], bool] | None = None,
     ) -> None:
         self.allow_outside = allow_outside
         self.placeholders = placeholders
+        self.sandboxed = sandboxed
+        """Whether a provider instance is routed to the sandbox: its resources' secrets are
+        always stand-ins, so nothing derived from a real secret reaches the emulators' stores."""
         self._register = register
         self._cache: dict[tuple[SecretRef, str], str] = {}
 
@@ -172,7 +176,10 @@ class SecretResolver:
 
     def value(self, desired: Desired, name: str) -> str:
         """The value of one of a resource's secrets (a sandbox stand-in when allowed)."""
-        return self.resolve(desired.secrets[name], Path(desired.base_dir), stand_in=True)
+        ref = desired.secrets[name]
+        if self.sandboxed is not None and self.sandboxed(desired.provider):
+            return f"sandbox-stand-in-for-{ref.describe()}"
+        return self.resolve(ref, Path(desired.base_dir), stand_in=True)
 
     def credentials(self, refs: dict[str, SecretRef], base_dir: Path) -> dict[str, str]:
         """A provider instance's credentials (never stand-ins: a real API needs real ones)."""
