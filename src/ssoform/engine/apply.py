@@ -113,7 +113,7 @@ class Applier:
     async def check_live(self) -> None:
         """Re-read every scope the plan changes; refuse if any touched object changed."""
         scopes: dict[str, set[str]] = {}
-        for change in self._changes():
+        for change in self._sent():
             scopes.setdefault(change["provider"], set()).add(change["scope"])
 
         async def read(name: str, wanted: set[str]) -> None:
@@ -125,7 +125,7 @@ class Applier:
         await asyncio.gather(*(read(n, s) for n, s in scopes.items()))
         changed = [
             c["address"]
-            for c in self._changes()
+            for c in self._sent()
             if live_fingerprint(self._live.get((c["provider"], c["scope"], c["key"])))
             != c["live_fingerprint"]
         ]
@@ -142,7 +142,7 @@ class Applier:
         re-read of the scopes it changes unless `live` objects are reused."""
         calls: dict[str, int] = {}
         scopes: dict[str, set[str]] = {}
-        for change in self._changes():
+        for change in self._sent():
             name = change["provider"]
             calls[name] = calls.get(name, 0) + 1
             scopes.setdefault(name, set()).add(change["scope"])
@@ -160,6 +160,10 @@ class Applier:
 
     def _changes(self) -> list[Mapping[str, Any]]:
         return [c for c in self.plan["resource_changes"] if Action(c["action"]) in CHANGING]
+
+    def _sent(self) -> list[Mapping[str, Any]]:
+        """The changes that call the provider (a move only rewrites state)."""
+        return [c for c in self._changes() if c["action"] != Action.MOVE.value]
 
     # --- carrying out ------------------------------------------------------------------------
 
@@ -190,6 +194,10 @@ class Applier:
         live = self._live.get((change["provider"], change["scope"], change["key"]))
         desired = self.desired.get(address)
         try:
+            if change.get("previous_address"):
+                await self._move(change)
+                if action is Action.MOVE:
+                    return
             if action is Action.FORGET:
                 await self._record(address, "forget", None, None, remove=True)
                 return
@@ -302,6 +310,19 @@ class Applier:
                 )
             self.state.journal_append(address, action, outcome, detail)  # type: ignore[arg-type]
             self.result.applied.append(address)
+            generation = self._touch()
+        await self._flush(generation)
+
+    async def _move(self, change: Mapping[str, Any]) -> None:
+        """State follows a renamed object to its new address; nothing is sent."""
+        old, new = change["previous_address"], change["address"]
+        async with self._write_lock:
+            if old in self.state.resources and new not in self.state.resources:
+                res = self.state.move(old, new)
+                res.provider, res.provider_type = change["provider"], change["type"]
+                res.scope, res.key, res.protect = change["scope"], change["key"], change["protect"]
+            if change["action"] == Action.MOVE.value:
+                self.result.applied.append(new)
             generation = self._touch()
         await self._flush(generation)
 

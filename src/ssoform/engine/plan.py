@@ -42,6 +42,8 @@ class Action(StrEnum):
     MANUAL = "manual"
     BLOCKED = "blocked"
     FORGET = "forget"
+    MOVE = "move"
+    """The object is renamed in the manifest: state follows it, nothing is sent."""
 
 
 _TF_ACTIONS: dict[Action, list[str]] = {
@@ -54,10 +56,19 @@ _TF_ACTIONS: dict[Action, list[str]] = {
     Action.MANUAL: ["manual"],
     Action.BLOCKED: ["blocked"],
     Action.FORGET: ["forget"],
+    Action.MOVE: ["move"],
 }
 
 CHANGING = frozenset(
-    {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.ADOPT, Action.FORGET}
+    {
+        Action.CREATE,
+        Action.UPDATE,
+        Action.REPLACE,
+        Action.DELETE,
+        Action.ADOPT,
+        Action.FORGET,
+        Action.MOVE,
+    }
 )
 """Actions that apply will carry out (`manual` and `blocked` are shown, never pretended)."""
 
@@ -83,6 +94,8 @@ class ResourceChange:
     replace_fields: tuple[str, ...] = ()
     experimental: bool = False
     protect: bool = False
+    previous_address: str | None = None
+    """Where state recorded this object before a rename (`moved: OLD -> NEW`)."""
 
     @property
     def is_change(self) -> bool:
@@ -126,6 +139,7 @@ class ResourceChange:
             "notes": list(self.notes),
             "experimental": self.experimental,
             "protect": self.protect,
+            "previous_address": self.previous_address,
         }
 
 

@@ -44,7 +44,16 @@ class ResourceChangeDoc(_Strict):
     id: str | None
     change: ChangeDoc
     action: Literal[
-        "create", "update", "replace", "delete", "adopt", "no-op", "manual", "blocked", "forget"
+        "create",
+        "update",
+        "replace",
+        "delete",
+        "adopt",
+        "no-op",
+        "manual",
+        "blocked",
+        "forget",
+        "move",
     ]
     action_reason: str
     live_fingerprint: str | None
@@ -53,6 +62,7 @@ class ResourceChangeDoc(_Strict):
     notes: list[str]
     experimental: bool
     protect: bool
+    previous_address: str | None = None
 
 
 class UnmanagedDoc(_Strict):

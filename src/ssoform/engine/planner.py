@@ -14,7 +14,7 @@ import fnmatch
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,8 @@ class _InstanceInput:
     driver: Driver
     desired: list[Desired] = field(default_factory=list)
     owned: dict[str, ResourceState] = field(default_factory=dict)
+    moved: dict[str, str] = field(default_factory=dict)
+    """New address -> the address state records the object at (a rename)."""
 
 
 class Planner:
@@ -134,8 +136,20 @@ class Planner:
         inputs = {name: _InstanceInput(driver) for name, driver in self.drivers.items()}
         for desired in self.desired:
             inputs[desired.provider].desired.append(desired)
+        declared = {d.address: d for d in self.desired}
+        sources: set[str] = set()
+        for move in self.manifest.moved:  # `moved:` entries: state follows to the new address
+            res = self.state.resources.get(move.from_)
+            target = declared.get(move.to)
+            if res is None or target is None or move.to in self.state.resources:
+                continue
+            inputs[target.provider].moved[move.to] = move.from_
+            inputs[target.provider].owned[move.from_] = res
+            sources.add(move.from_)
         for address, res in self.state.resources.items():
             tenant = address.split("/", 1)[0]
+            if address in sources:
+                continue
             if res.provider in inputs and self.options.includes(address, tenant, res.provider):
                 inputs[res.provider].owned[address] = res
         return {n: i for n, i in inputs.items() if i.desired or i.owned}
@@ -208,8 +222,11 @@ class Planner:
         self, name: str, item: _InstanceInput, live: Mapping[str, list[Live]]
     ) -> tuple[list[ResourceChange], list[Unmanaged]]:
         by_key = {(obj.scope, obj.key): obj for objs in live.values() for obj in objs}
-        changes = [self._plan_desired(item.driver, d, by_key) for d in item.desired]
-        wanted = {d.address for d in item.desired}
+        moved = self._moves(item, by_key)
+        changes = [
+            self._plan_desired(item.driver, d, by_key, moved.get(d.address)) for d in item.desired
+        ]
+        wanted = {d.address for d in item.desired} | set(moved.values())
         for address, res in item.owned.items():
             if address not in wanted:
                 changes.append(self._plan_removed(item.driver, address, res, by_key))
@@ -223,12 +240,54 @@ class Planner:
         ]
         return changes, unmanaged
 
+    def _moves(
+        self, item: _InstanceInput, live_by_key: Mapping[tuple[str, str], Live]
+    ) -> dict[str, str]:
+        """Renames (new address -> old): the `moved:` entries, then every declared resource not in
+        state whose live object state records, under this instance, at an address no longer
+        declared. One live object is never both kept and deleted."""
+        moved = dict(item.moved)
+        wanted = {d.address for d in item.desired}
+        taken = set(moved.values())
+        by_id: dict[str, str] = {}
+        for address, res in sorted(item.owned.items()):
+            if address not in wanted and address not in taken and res.id:
+                by_id.setdefault(res.id, address)
+        for desired in item.desired:
+            if desired.address in moved or desired.address in self.state.resources:
+                continue
+            live = live_by_key.get((desired.scope, desired.key))
+            old = by_id.pop(live.id, None) if live is not None else None
+            if old is not None:
+                moved[desired.address] = old
+        return moved
+
     def _plan_desired(
-        self, driver: Driver, desired: Desired, live_by_key: Mapping[tuple[str, str], Live]
+        self,
+        driver: Driver,
+        desired: Desired,
+        live_by_key: Mapping[tuple[str, str], Live],
+        moved_from: str | None = None,
+    ) -> ResourceChange:
+        change = self._plan_declared(driver, desired, live_by_key, moved_from)
+        if moved_from is None:
+            return change
+        if change.action is Action.NOOP:
+            return replace(
+                change, action=Action.MOVE, reason="renamed", previous_address=moved_from
+            )
+        return replace(change, previous_address=moved_from)
+
+    def _plan_declared(
+        self,
+        driver: Driver,
+        desired: Desired,
+        live_by_key: Mapping[tuple[str, str], Live],
+        moved_from: str | None,
     ) -> ResourceChange:
         caps = driver.capabilities
         live = live_by_key.get((desired.scope, desired.key))
-        owned = self.state.resources.get(desired.address)
+        owned = self.state.resources.get(moved_from or desired.address)
         base = self._base(driver, desired, live)
         after = {
             **desired.fields,

@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ssoform.errors import StateError
+
 __all__ = [
     "JournalEntry",
     "ResourceState",
@@ -85,6 +87,25 @@ class State(BaseModel):
             if list(res.fingerprints) != sorted(res.fingerprints):
                 res.fingerprints = dict(sorted(res.fingerprints.items()))
         return self.model_dump_json(indent=2) + "\n"
+
+    def move(self, old: str, new: str) -> ResourceState:
+        """Record the object managed at `old` under `new` instead (a rename; nothing is sent)."""
+        if old not in self.resources:
+            raise StateError(f"{old} is not in the state")
+        if new in self.resources:
+            raise StateError(f"{new} is already in the state")
+        res = self.resources.pop(old)
+        self.resources[new] = res
+        self.journal_append(new, "move", "ok", f"moved from {old}")
+        return res
+
+    def forget(self, address: str) -> ResourceState:
+        """Stop managing `address` without touching the object at the provider."""
+        if address not in self.resources:
+            raise StateError(f"{address} is not in the state")
+        res = self.resources.pop(address)
+        self.journal_append(address, "forget", "ok", f"forgotten; id {res.id} left at the provider")
+        return res
 
     def journal_append(
         self,

@@ -21,7 +21,14 @@ from ssoform.manifest.models import (
     connection_type,
 )
 
-__all__ = ["Finding", "Unchecked", "connection_domains", "connection_keys", "cross_check"]
+__all__ = [
+    "Finding",
+    "Unchecked",
+    "connection_domains",
+    "connection_keys",
+    "cross_check",
+    "declared_addresses",
+]
 
 CertLoader = Callable[[str, tuple[PathElem, ...], Certificate], CertInfo]
 """(idp name, path of the certificate, certificate) -> parsed certificate; raises ValueError."""
@@ -100,6 +107,7 @@ def cross_check(
     findings.extend(_check_connections(manifest, unchecked))
     findings.extend(_check_duplicate_domains(manifest))
     findings.extend(_check_duplicate_objects(manifest))
+    findings.extend(_check_moved(manifest))
     return findings
 
 
@@ -253,6 +261,46 @@ def _check_duplicate_objects(manifest: Manifest) -> Iterator[Finding]:
                         ("tenants", tname, "connections", index),
                         f"{conn.provider}/{scope}/{key} is already declared at {first}",
                     )
+
+
+def declared_addresses(manifest: Manifest) -> set[str]:
+    """The address of every live object the manifest declares."""
+    return {
+        f"{tname}/{conn.provider}/{scope}/{key}"
+        for tname, tenant in manifest.tenants.items()
+        for conn in tenant.connections
+        for scope, key in connection_keys(manifest, tenant, conn)
+    }
+
+
+def _check_moved(manifest: Manifest) -> Iterator[Finding]:
+    """`moved:` entries: each `to` declared, no `from` still declared, no chains or cycles."""
+    if not manifest.moved:
+        return
+    declared = declared_addresses(manifest)
+    sources: dict[str, int] = {}
+    targets: dict[str, int] = {}
+    for index, move in enumerate(manifest.moved):
+        sources.setdefault(move.from_, index)
+        targets.setdefault(move.to, index)
+    for index, move in enumerate(manifest.moved):
+        path: tuple[PathElem, ...] = ("moved", index)
+        if sources[move.from_] != index:
+            yield Finding(path, f"{move.from_} is already moved by moved[{sources[move.from_]}]")
+        if targets[move.to] != index:
+            yield Finding(path, f"{move.to} is already the target of moved[{targets[move.to]}]")
+        if move.to in sources:
+            yield Finding(
+                (*path, "to"),
+                f"{move.to} is moved on again by moved[{sources[move.to]}]: "
+                "chains and cycles are not allowed; move straight to the final address",
+            )
+        if move.to not in declared:
+            yield Finding((*path, "to"), f"{move.to} is not declared by any connection")
+        if move.from_ in declared:
+            yield Finding(
+                (*path, "from"), f"{move.from_} is still declared: a move leaves its old address"
+            )
 
 
 def _undefined(what: str, name: str, manifest: Manifest) -> str:
