@@ -118,3 +118,52 @@ def test_moved_entries_are_cross_checked(ws: Workspace) -> None:
     assert "chains and cycles are not allowed" in text
     assert f"acme/cf/{CF_ACCOUNT}/acme.io is still declared" in text
     assert "is already the target of moved[2]" in text
+
+
+def test_state_mv_moves_the_record_and_the_next_plan_agrees(ws: Workspace) -> None:
+    assert ws.run("apply", str(ws.plan_file()))[0] == 0
+    _rename_tenant(ws)
+    before = ws.state.read_text()
+    code, out, _ = ws.run("state", "mv", "--dry-run", OLD, NEW)
+    assert code == 0 and f"would move {OLD} -> {NEW}" in out
+    assert ws.state.read_text() == before
+    code, out, _ = ws.run("state", "mv", OLD, NEW)
+    assert code == 0 and f"moved {OLD} -> {NEW}" in out
+    state = json.loads(ws.state.read_text())
+    assert NEW in state["resources"] and OLD not in state["resources"]
+    assert state["journal"][-1]["action"] == "move"
+    _, out, _ = ws.plan("--allow-delete")
+    assert f"moved: {OLD} -> {NEW}" not in out  # already moved by hand
+    assert f"= {NEW}" not in out and "0 to delete" in out
+
+
+def test_state_mv_refuses_unknown_taken_or_malformed_addresses(ws: Workspace) -> None:
+    assert ws.run("apply", str(ws.plan_file()))[0] == 0
+    before = ws.state.read_text()
+    taken = f"acme/cf/{CF_ACCOUNT}/acme.io"
+    assert "is not in the state" in ws.run("state", "mv", "acme/cf/x/nope", NEW)[2]
+    assert "is already in the state" in ws.run("state", "mv", OLD, taken)[2]
+    code, _, err = ws.run("state", "mv", OLD, "not an address")
+    assert code == 1 and "is not an address" in err
+    assert ws.state.read_text() == before
+
+
+def test_state_rm_forgets_without_deleting(ws: Workspace) -> None:
+    assert ws.run("apply", str(ws.plan_file()))[0] == 0
+    ws.manifest.write_text(ws.manifest.read_text().replace("[acme.com, acme.io]", "[acme.com]"))
+    gone = f"acme/cf/{CF_ACCOUNT}/acme.io"
+    before = ws.state.read_text()
+    code, out, _ = ws.run("state", "rm", "--dry-run", gone)
+    assert code == 0 and f"would forget {gone}" in out
+    assert ws.state.read_text() == before
+    calls = len(CLOUD.calls)
+    code, out, _ = ws.run("state", "rm", gone)
+    assert code == 0 and f"forgot {gone}" in out
+    assert CLOUD.calls[calls:] == []
+    assert gone not in json.loads(ws.state.read_text())["resources"]
+    code, out, _ = ws.plan("--allow-delete")
+    assert "No changes." in out
+    assert f"? cf/{CF_ACCOUNT}/acme.io" in out  # unmanaged now, never deleted
+    assert ws.run("apply", str(ws.plan_file("--allow-delete")))[0] == 0
+    assert f"cf|{CF_ACCOUNT}|acme.io" in CLOUD.objects
+    assert "is not in the state" in ws.run("state", "rm", gone)[2]

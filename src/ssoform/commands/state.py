@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 
 from ssoform.commands.engine_options import backend_for, sandbox_option, state_option
 from ssoform.errors import StateError
+from ssoform.manifest.fields import ADDRESS_PATTERN
 
 __all__ = ["state_group"]
+
+ADDRESS = re.compile(ADDRESS_PATTERN)
 
 
 @click.group("state")
@@ -76,4 +80,38 @@ def state_release(address: str, state_path: Path | None, sandbox: bool) -> int:
         state.serial += 1
         backend.write(state)
     click.echo(f"released protection of {address}")
+    return 0
+
+
+@state_group.command("mv")
+@click.argument("source", metavar="OLD")
+@click.argument("destination", metavar="NEW")
+@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+@state_option
+@sandbox_option
+def state_mv(
+    source: str, destination: str, dry_run: bool, state_path: Path | None, sandbox: bool
+) -> int:
+    """Record the object managed at OLD under the address NEW (nothing is sent)."""
+    if not ADDRESS.match(destination):
+        raise StateError(f"{destination!r} is not an address (TENANT/PROVIDER/SCOPE/KEY)")
+    res = backend_for(state_path, sandbox=sandbox).move(source, destination, dry_run=dry_run)
+    verb = "would move" if dry_run else "moved"
+    click.echo(f"{verb} {source} -> {destination} (id {res.id}); nothing was sent")
+    return 0
+
+
+@state_group.command("rm")
+@click.argument("address")
+@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+@state_option
+@sandbox_option
+def state_rm(address: str, dry_run: bool, state_path: Path | None, sandbox: bool) -> int:
+    """Forget ADDRESS without deleting it: the object stays at the provider, unmanaged."""
+    res = backend_for(state_path, sandbox=sandbox).remove(address, dry_run=dry_run)
+    verb = "would forget" if dry_run else "forgot"
+    click.echo(
+        f"{verb} {address} (id {res.id}); the object stays at {res.provider}, untouched. "
+        "While the manifest declares it, the next plan adopts it again"
+    )
     return 0

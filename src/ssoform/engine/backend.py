@@ -14,13 +14,13 @@ import os
 import socket
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from ssoform.engine.state import State
+from ssoform.engine.state import ResourceState, State
 from ssoform.errors import LockError, StateError
 
 __all__ = ["LocalStateBackend", "LockInfo", "StateBackend", "write_private"]
@@ -47,6 +47,10 @@ class StateBackend(Protocol):
     def unlock(self, lock_id: str) -> LockInfo: ...
 
     def current_lock(self) -> LockInfo | None: ...
+
+    def move(self, old: str, new: str, *, dry_run: bool = False) -> ResourceState: ...
+
+    def remove(self, address: str, *, dry_run: bool = False) -> ResourceState: ...
 
 
 def write_private(path: Path, text: str) -> None:
@@ -99,6 +103,25 @@ class LocalStateBackend:
             write_private(self.path, state.to_json())
         except OSError as exc:
             raise StateError(f"{self.path}: cannot write state: {exc.strerror}") from None
+
+    def move(self, old: str, new: str, *, dry_run: bool = False) -> ResourceState:
+        """`state mv`: the object recorded at `old` is recorded at `new` (nothing is sent)."""
+        return self._edit("state mv", lambda state: state.move(old, new), dry_run)
+
+    def remove(self, address: str, *, dry_run: bool = False) -> ResourceState:
+        """`state rm`: forget `address` (the object stays at the provider, untouched)."""
+        return self._edit("state rm", lambda state: state.forget(address), dry_run)
+
+    def _edit(
+        self, operation: str, change: Callable[[State], ResourceState], dry_run: bool
+    ) -> ResourceState:
+        with self.lock(operation):
+            state = self.read() or State()
+            res = change(state)
+            if not dry_run:
+                state.serial += 1
+                self.write(state)
+            return res
 
     def current_lock(self) -> LockInfo | None:
         try:

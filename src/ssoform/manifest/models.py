@@ -15,7 +15,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from ssoform.manifest.fields import CloudflareId, Domain, HttpsUrl, Identifier, Name
+from ssoform.manifest.fields import (
+    ADDRESS_PATTERN,
+    CloudflareId,
+    Domain,
+    HttpsUrl,
+    Identifier,
+    Name,
+)
 from ssoform.manifest.secrets import SecretRef
 
 __all__ = [
@@ -318,7 +325,7 @@ Address = Annotated[
     str,
     Field(
         max_length=512,
-        pattern=r"^[a-z0-9][a-z0-9_.-]*/[a-z0-9][a-z0-9_.-]*/[^/\s]+/\S+$",
+        pattern=ADDRESS_PATTERN,
         description="A resource address: TENANT/PROVIDER-INSTANCE/SCOPE/KEY.",
     ),
 ]
