@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ssoform.manifest.certificates import CertInfo
 from ssoform.manifest.diagnostics import PathElem, Severity
-from ssoform.manifest.fields import PUBLIC_MAIL_DOMAINS
+from ssoform.manifest.fields import PUBLIC_MAIL_DOMAINS, normalise_domain
 from ssoform.manifest.models import (
     CantinaConnection,
     Certificate,
@@ -28,6 +29,7 @@ __all__ = [
     "connection_keys",
     "cross_check",
     "declared_addresses",
+    "duplicate_spellings",
 ]
 
 CertLoader = Callable[[str, tuple[PathElem, ...], Certificate], CertInfo]
@@ -261,6 +263,48 @@ def _check_duplicate_objects(manifest: Manifest) -> Iterator[Finding]:
                         ("tenants", tname, "connections", index),
                         f"{conn.provider}/{scope}/{key} is already declared at {first}",
                     )
+
+
+def duplicate_spellings(data: Mapping[str, Any]) -> Iterator[Finding]:
+    """Email domains listed twice in one list of a tenant, however spelt (`acme.com`,
+    `ACME.com`, `acme.com.`, full-width letters): read from the document before validation,
+    which normalises the spellings away."""
+    tenants = data.get("tenants")
+    if not isinstance(tenants, Mapping):
+        return
+    for tname, tenant in tenants.items():
+        if not isinstance(tenant, Mapping):
+            continue
+        lists: list[tuple[tuple[PathElem, ...], Any]] = [
+            (("tenants", str(tname), "domains"), tenant.get("domains"))
+        ]
+        connections = tenant.get("connections")
+        if isinstance(connections, list):
+            lists += [
+                (("tenants", str(tname), "connections", i, "domains"), conn.get("domains"))
+                for i, conn in enumerate(connections)
+                if isinstance(conn, Mapping)
+            ]
+        for path, domains in lists:
+            if isinstance(domains, list):
+                yield from _same_domain_twice(path, domains)
+
+
+def _same_domain_twice(path: tuple[PathElem, ...], domains: list[Any]) -> Iterator[Finding]:
+    first: dict[str, str] = {}
+    for index, spelling in enumerate(domains):
+        try:
+            name = normalise_domain(spelling)
+        except ValueError:
+            continue  # reported by validation
+        if name not in first:
+            first[name] = str(spelling)
+            continue
+        same = "the same spelling" if first[name] == spelling else f"both are {name}"
+        yield Finding(
+            (*path, index),
+            f"email domain {spelling!r} repeats {first[name]!r} ({same}): list it once",
+        )
 
 
 def declared_addresses(manifest: Manifest) -> set[str]:
