@@ -18,7 +18,7 @@ from ssoform.drivers.base import Driver, FieldChange
 from ssoform.engine.backend import StateBackend
 from ssoform.engine.limits import BudgetStats
 from ssoform.engine.plan import CHANGING, Action
-from ssoform.engine.planner import Planner, live_fingerprint
+from ssoform.engine.planner import Planner, index_live, live_fingerprint
 from ssoform.engine.state import ResourceState, State, fingerprint, state_key
 from ssoform.errors import DriverError, SecretError, StalePlanError, UnsafePlanError
 from ssoform.model import Desired, Live
@@ -118,9 +118,11 @@ class Applier:
 
         async def read(name: str, wanted: set[str]) -> None:
             found = await self.drivers[name].read_scopes(sorted(wanted))
-            for objs in found.values():
-                for obj in objs:
-                    self._live[(name, obj.scope, obj.key)] = obj
+            recorded = {
+                (r.scope, r.key): r.id for r in self.state.resources.values() if r.provider == name
+            }
+            by_key, _ = index_live((o for objs in found.values() for o in objs), recorded)
+            self._live.update({(name, *key): obj for key, obj in by_key.items()})
 
         await asyncio.gather(*(read(n, s) for n, s in scopes.items()))
         changed = [

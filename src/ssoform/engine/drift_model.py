@@ -43,6 +43,7 @@ FindingKind = Literal[
     "certificate_expired",
     "certificate_expiring",
     "domain_conflict",
+    "duplicate_live_object",
     "verification_failed",
     "enabled_unverified",
 ]
@@ -50,6 +51,7 @@ FINDINGS: tuple[FindingKind, ...] = (
     "certificate_expired",
     "certificate_expiring",
     "domain_conflict",
+    "duplicate_live_object",
     "verification_failed",
     "enabled_unverified",
 )

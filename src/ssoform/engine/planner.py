@@ -13,7 +13,7 @@ import datetime as dt
 import fnmatch
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,11 @@ from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import resolve_secret
 from ssoform.model import Desired, Live
 
-__all__ = ["PlanOptions", "Planner", "live_fingerprint", "matches_targets"]
+__all__ = ["PlanOptions", "Planner", "index_live", "live_fingerprint", "matches_targets"]
 
 SENSITIVE = "(sensitive)"
+DUPLICATE = "duplicate: "
+"""How a plan warning about duplicates at a provider starts."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,28 @@ def live_fingerprint(live: Live | None) -> str | None:
     payload = {"id": live.id, "fields": live.fields, "status": live.status}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def index_live(
+    objs: Iterable[Live], recorded: Mapping[tuple[str, str], str]
+) -> tuple[dict[tuple[str, str], Live], list[Live]]:
+    """Live objects by (scope, key), one each, and the duplicates left over.
+
+    A provider may hold several objects for one key (three Cloudflare connectors for one
+    domain). The one state records (by id) is the one managed, else the last listed; the others
+    are returned, to be reported, never hidden or silently adopted."""
+    chosen: dict[tuple[str, str], Live] = {}
+    extras: list[Live] = []
+    for obj in objs:
+        key = (obj.scope, obj.key)
+        other = chosen.get(key)
+        if other is not None and recorded.get(key) == other.id:
+            extras.append(obj)
+            continue
+        if other is not None:
+            extras.append(other)
+        chosen[key] = obj
+    return chosen, extras
 
 
 @dataclass
@@ -162,17 +186,21 @@ class Planner:
         """The plan and the live objects it was made from (by instance, then scope)."""
         inputs = self.inputs()
         live = await self.read_live(inputs)
-        self.live = {
-            (name, obj.scope, obj.key): obj
-            for name, scopes in live.items()
-            for objs in scopes.values()
-            for obj in objs
-        }
+        self.live = {}
+        duplicates: list[str] = []
+        indexed: dict[str, tuple[dict[tuple[str, str], Live], list[Live]]] = {}
+        for name, scopes in live.items():
+            indexed[name] = index_live(
+                (obj for objs in scopes.values() for obj in objs), self._recorded(name)
+            )
+            by_key, extras = indexed[name]
+            self.live.update({(name, *key): obj for key, obj in by_key.items()})
+            duplicates += _duplicate_warnings(name, by_key, extras)
         changes: list[ResourceChange] = []
         unmanaged: list[Unmanaged] = []
         unsafe: list[str] = []
         for name, item in inputs.items():
-            instance_changes, instance_unmanaged = self._plan_instance(name, item, live[name])
+            instance_changes, instance_unmanaged = self._plan_instance(name, item, *indexed[name])
             changes.extend(instance_changes)
             unmanaged.extend(instance_unmanaged)
             reason = self._threshold(name, item, instance_changes)
@@ -210,6 +238,7 @@ class Planner:
                 for w in (
                     self.options.partial_reason,
                     self.options.only.describe() if self.options.only else None,
+                    *duplicates,
                 )
                 if w
             ),
@@ -218,10 +247,16 @@ class Planner:
 
     # --- one provider instance -------------------------------------------------------------
 
+    def _recorded(self, name: str) -> dict[tuple[str, str], str]:
+        return {(r.scope, r.key): r.id for r in self.state.resources.values() if r.provider == name}
+
     def _plan_instance(
-        self, name: str, item: _InstanceInput, live: Mapping[str, list[Live]]
+        self,
+        name: str,
+        item: _InstanceInput,
+        by_key: Mapping[tuple[str, str], Live],
+        extras: Sequence[Live],
     ) -> tuple[list[ResourceChange], list[Unmanaged]]:
-        by_key = {(obj.scope, obj.key): obj for objs in live.values() for obj in objs}
         moved = self._moves(item, by_key)
         changes = [
             self._plan_desired(item.driver, d, by_key, moved.get(d.address)) for d in item.desired
@@ -237,6 +272,10 @@ class Planner:
             Unmanaged(name, drv.type_name, obj.scope, obj.key, obj.id, drv.describe_unmanaged(obj))
             for key, obj in sorted(by_key.items())
             if key not in claimed
+        ]
+        unmanaged += [
+            Unmanaged(name, drv.type_name, obj.scope, obj.key, obj.id, drv.describe_unmanaged(obj))
+            for obj in extras
         ]
         return changes, unmanaged
 
@@ -497,6 +536,21 @@ class Planner:
             f"{name}: {risky} of {existing} existing resources would be updated, replaced or "
             f"deleted ({share:.0%} > {self.options.threshold:.0%}); apply needs --force"
         )
+
+
+def _duplicate_warnings(
+    name: str, by_key: Mapping[tuple[str, str], Live], extras: Sequence[Live]
+) -> list[str]:
+    others: dict[tuple[str, str], list[str]] = {}
+    for obj in extras:
+        others.setdefault((obj.scope, obj.key), []).append(obj.id)
+    return [
+        f"{DUPLICATE}{name} holds {len(ids) + 1} live objects for {scope}/{key} (ids "
+        f"{', '.join([by_key[(scope, key)].id, *ids])}): ssoform manages id "
+        f"{by_key[(scope, key)].id}; the others are listed as unmanaged: remove the duplicates "
+        "by hand"
+        for (scope, key), ids in sorted(others.items())
+    ]
 
 
 def _manual_default(driver: Driver, changes: Sequence[FieldChange]) -> str:
