@@ -167,3 +167,32 @@ def test_state_rm_forgets_without_deleting(ws: Workspace) -> None:
     assert ws.run("apply", str(ws.plan_file("--allow-delete")))[0] == 0
     assert f"cf|{CF_ACCOUNT}|acme.io" in CLOUD.objects
     assert "is not in the state" in ws.run("state", "rm", gone)[2]
+
+
+def test_a_targeted_plan_of_the_new_address_still_moves(ws: Workspace) -> None:
+    assert ws.run("apply", str(ws.plan_file()))[0] == 0
+    _rename_tenant(ws)
+    _, out, _ = ws.plan("--allow-delete", "--target", "acme-renamed/cf/*")
+    assert f"moved: {OLD} -> {NEW}" in out
+    assert "to adopt" in out and "0 to adopt" in out
+    assert (
+        ws.run("apply", str(ws.plan_file("--allow-delete", "--target", "acme-renamed/*")))[0] == 0
+    )
+    calls = len(CLOUD.calls)
+    code, out, _ = ws.plan("--allow-delete", "--detailed-exitcode")
+    assert code == 0, out
+    assert ws.run("apply", str(ws.plan_file("--allow-delete")))[0] == 0
+    assert not [c for c in CLOUD.calls[calls:] if "delete" in c]
+
+
+def test_a_live_object_kept_elsewhere_is_never_deleted(ws: Workspace) -> None:
+    assert ws.run("apply", str(ws.plan_file()))[0] == 0
+    state = json.loads(ws.state.read_text())
+    stale = f"gone/cf/{CF_ACCOUNT}/acme.com"  # a second record of the same object (an old bug)
+    state["resources"][stale] = state["resources"][OLD]
+    ws.state.write_text(json.dumps(state))
+    _, out, _ = ws.plan("--allow-delete")
+    assert f"x {stale}" in out and f"the same live object is kept at {OLD}" in out
+    assert ws.run("apply", str(ws.plan_file("--allow-delete")))[0] == 0
+    assert f"cf|{CF_ACCOUNT}|acme.com" in CLOUD.objects
+    assert stale not in json.loads(ws.state.read_text())["resources"]

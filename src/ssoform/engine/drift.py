@@ -172,6 +172,8 @@ def _from_change(change: ResourceChange) -> ResourceDrift:
         notes.insert(0, change.blocked)
     if change.action is Action.ADOPT:
         notes.append("live but not yet in state: the next apply adopts it")
+    if change.previous_address:
+        notes.append(f"renamed from {change.previous_address}: the next apply moves its record")
     return ResourceDrift(
         address=change.address,
         tenant=change.tenant if declared else None,

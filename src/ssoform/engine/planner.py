@@ -114,6 +114,8 @@ class Planner:
         self.state = state
         self.drivers = drivers
         self.desired = [d for d in desired if options.includes(d.address, d.tenant, d.provider)]
+        self._declared = {d.address for d in desired}
+        """Every address the manifest declares (whatever the targets)."""
         self.options = options
         self._key = state_key(state)
         self._secret_values: dict[tuple[str, str], str] = {}
@@ -262,9 +264,21 @@ class Planner:
             self._plan_desired(item.driver, d, by_key, moved.get(d.address)) for d in item.desired
         ]
         wanted = {d.address for d in item.desired} | set(moved.values())
+        kept = {c.live_id: c.address for c in changes if c.live_id}
         for address, res in item.owned.items():
             if address not in wanted:
-                changes.append(self._plan_removed(item.driver, address, res, by_key))
+                change = self._plan_removed(item.driver, address, res, by_key)
+                if change.action is Action.DELETE and change.live_id in kept:
+                    change = replace(
+                        change,
+                        action=Action.FORGET,
+                        reason="kept_at_another_address",
+                        notes=(
+                            f"the same live object is kept at {kept[change.live_id]}: "
+                            "only this state record is dropped, nothing is deleted",
+                        ),
+                    )
+                changes.append(change)
         claimed = {(d.scope, d.key) for d in item.desired}
         claimed |= {(r.scope, r.key) for r in self.state.resources.values() if r.provider == name}
         drv = item.driver
@@ -286,11 +300,13 @@ class Planner:
         state whose live object state records, under this instance, at an address no longer
         declared. One live object is never both kept and deleted."""
         moved = dict(item.moved)
-        wanted = {d.address for d in item.desired}
         taken = set(moved.values())
         by_id: dict[str, str] = {}
-        for address, res in sorted(item.owned.items()):
-            if address not in wanted and address not in taken and res.id:
+        name = item.driver.name
+        for address, res in sorted(self.state.resources.items()):  # outside --target too
+            if res.provider != name or address in self._declared or address in taken:
+                continue
+            if res.id:
                 by_id.setdefault(res.id, address)
         for desired in item.desired:
             if desired.address in moved or desired.address in self.state.resources:
