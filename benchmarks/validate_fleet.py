@@ -3,7 +3,9 @@
 Generates a manifest of N tenants (four connections each, on all four stable providers) as a
 single file and as a directory of one file per tenant, validates each in-process with
 `load_manifest` and through the CLI in a subprocess, and prints wall time and peak memory
-against the targets (under 5 s and 500 MB).
+against the targets (under 5 s and 500 MB). Then plants one error in the middle tenant of each
+layout and checks that the error path stays within twice the valid case's time and memory (only
+the paths that carry an error are located in the YAML).
 
     PYTHONPATH=src python benchmarks/validate_fleet.py [--tenants 10000] [--profile]
 """
@@ -25,6 +27,7 @@ from ssoform.manifest.load import LoadOptions, load_manifest
 
 TARGET_SECONDS = 5.0
 TARGET_MB = 500.0
+ERROR_RATIO = 2.0
 
 HEADER = """\
 version: 1
@@ -93,6 +96,18 @@ def write_single(folder: Path, count: int) -> Path:
     return path
 
 
+def plant_error(path: Path, count: int) -> Path:
+    """Add one unknown key to the middle tenant of a fleet written by `write_single` or
+    `write_directory`; returns the path to validate (unchanged)."""
+    middle = count // 2
+    target = path if path.is_file() else path / "tenants" / f"t{middle:05d}.yaml"
+    line = f"    description: Tenant number {middle}\n"
+    text = target.read_text()
+    assert line in text, "the fleet layout changed"
+    target.write_text(text.replace(line, line + "    bogus_key: 1\n", 1))
+    return path
+
+
 def write_directory(folder: Path, count: int) -> Path:
     root = folder / "fleet"
     (root / "tenants").mkdir(parents=True)
@@ -139,7 +154,7 @@ sys.exit(code)
 """
 
 
-def via_cli(path: Path) -> tuple[float, float, int]:
+def via_cli(path: Path, expect: int = 0) -> tuple[float, float, int]:
     """(seconds, peak RSS MB of the child, exit code) of `ssoform validate` in a new process.
 
     The child reports its own high-water mark (VmHWM, Linux): the rusage of a child counts the
@@ -153,7 +168,7 @@ def via_cli(path: Path) -> tuple[float, float, int]:
     seconds = time.perf_counter() - start
     err = result.stderr.decode()
     peak_kb = int(err.rsplit("peak-kb=", 1)[1]) if "peak-kb=" in err else 0
-    if result.returncode != 0:
+    if result.returncode != expect:
         sys.stderr.write(err[:2000])
     return seconds, peak_kb / 1024, result.returncode
 
@@ -173,6 +188,7 @@ def main() -> int:
         }
         size = layouts["single file"].stat().st_size / 1e6
         print(f"{args.tenants} tenants, {4 * args.tenants} connections; single file {size:.1f} MB")
+        valid: dict[str, tuple[float, float]] = {}
         for name, path in layouts.items():
             seconds, peak, diags = in_process(path, args.profile)
             verdict = seconds < TARGET_SECONDS and peak < TARGET_MB and diags == 0
@@ -182,11 +198,25 @@ def main() -> int:
                 f"{diags} diagnostics  {'ok' if verdict else 'MISSED'}"
             )
             seconds, rss, code = via_cli(path)
+            valid[name] = (seconds, rss)
             verdict = seconds < TARGET_SECONDS and rss < TARGET_MB and code == 0
             ok &= verdict
             print(
                 f"  {name:12} ssoform validate: {seconds:6.2f} s, peak RSS {rss:6.1f} MB, "
                 f"exit {code}  {'ok' if verdict else 'MISSED'}"
+            )
+        print(f"one error planted: within {ERROR_RATIO:.0f}x of the valid case's time and memory")
+        for name, path in layouts.items():
+            seconds, rss, code = via_cli(plant_error(path, args.tenants), expect=1)
+            base_seconds, base_rss = valid[name]
+            verdict = (
+                code == 1 and seconds < ERROR_RATIO * base_seconds and rss < ERROR_RATIO * base_rss
+            )
+            ok &= verdict
+            print(
+                f"  {name:12} ssoform validate: {seconds:6.2f} s "
+                f"({seconds / base_seconds:.2f}x), peak RSS {rss:6.1f} MB "
+                f"({rss / base_rss:.2f}x), exit {code}  {'ok' if verdict else 'MISSED'}"
             )
     return 0 if ok else 1
 

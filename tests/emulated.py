@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from starlette.applications import Starlette
 
 from ssoform.emulators.base import emulator_transport
+from ssoform.emulators.idp import IdpStore
+from ssoform.emulators.idp import create_app as create_idp_app
 from ssoform.engine.apply import ApplyResult
 from ssoform.engine.backend import LocalStateBackend
 from ssoform.engine.drift import DriftOptions
@@ -18,6 +21,7 @@ from ssoform.engine.planner import PlanOptions
 from ssoform.engine.runner import RunConfig
 from ssoform.engine.workflow import apply_plan, make_drift, make_plan
 from ssoform.manifest.load import LoadedManifest, load_manifest
+from ssoform.sandbox.idp import seed_idps
 
 
 class Harness:
@@ -28,6 +32,8 @@ class Harness:
         self.apps = apps
         self.path = root / "manifest.yaml"
         self.backend = LocalStateBackend(root / "state.json")
+        self.idps = IdpStore()
+        """The identity providers' side, seeded from the manifest (in sync to begin with)."""
         self.write(manifest)
 
     def write(self, manifest: str) -> None:
@@ -39,9 +45,13 @@ class Harness:
         return loaded
 
     def config(self) -> RunConfig:
+        loaded = self.loaded()
+        assert loaded.manifest is not None
+        seed_idps(self.idps, loaded.manifest, loaded.certificates, dt.datetime.now(dt.UTC))
         return RunConfig(
             transport_factory=lambda name, _type, _cfg: emulator_transport(self.apps[name]),
             backoff=False,
+            idp_transport=emulator_transport(create_idp_app(self.idps)),
         )
 
     async def plan(self, **options: Any) -> Plan:

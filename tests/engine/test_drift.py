@@ -60,16 +60,26 @@ async def test_every_finding_is_seen(estate: Estate) -> None:
     assert set(kinds) == {
         "certificate_expired",
         "certificate_expiring",
+        "certificate_rotation",
         "domain_conflict",
         "verification_failed",
         "enabled_unverified",
     }
+    rotation = kinds["certificate_rotation"]
+    assert rotation.subject == "acme/ds/T2acme/default"
+    assert "roll it out now: it holds no certificate the IdP publishes" in rotation.message
     expired = kinds["certificate_expired"].certificate
     assert expired is not None and expired.source == "live"
     assert expired.subject == "CN=old.acme.okta.com" and len(expired.sha256) == 64
     assert expired.where == "acme/ds/T2acme/default"
-    expiring = kinds["certificate_expiring"].certificate
-    assert expiring is not None and expiring.source == "manifest" and expiring.days_left == 10
+    expiring = {
+        f.certificate.source: f.certificate
+        for f in report.findings
+        if f.kind == "certificate_expiring" and f.certificate is not None
+    }
+    assert set(expiring) == {"manifest", "metadata"}  # the IdP publishes the same certificate
+    assert expiring["manifest"].days_left == expiring["metadata"].days_left == 10
+    assert expiring["metadata"].where == "identity_providers.okta.saml.metadata_url"
     conflict = kinds["domain_conflict"]
     assert conflict.subject == "acme.com"
     assert conflict.addresses == [f"acme/cf/{A}/acme.com", f"cf/{B}/acme.com"]

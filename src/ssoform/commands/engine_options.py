@@ -68,7 +68,9 @@ def sandbox_for(loaded: LoadedManifest, flag: bool) -> SandboxSession | None:
     manifest = loaded.manifest
     assert manifest is not None
     if flag or any(p.sandbox for p in manifest.providers.values()):
-        return SandboxSession(DEFAULT_SANDBOX_DIR, manifest, everything=flag)
+        return SandboxSession(
+            DEFAULT_SANDBOX_DIR, manifest, everything=flag, certificates=loaded.certificates
+        )
     return None
 
 
@@ -109,7 +111,12 @@ def run_config(
     sandbox: SandboxSession | None = None,
     progress: Progress | None = None,
 ) -> RunConfig:
-    return RunConfig(allow_outside_files=allow_outside_files, sandbox=sandbox, progress=progress)
+    return RunConfig(
+        allow_outside_files=allow_outside_files,
+        sandbox=sandbox,
+        progress=progress,
+        idp_transport=sandbox.idp_transport() if sandbox is not None else None,
+    )
 
 
 def use_color() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 
@@ -10,6 +11,8 @@ import click
 from ssoform.emulators.cloudflare import CloudflareStore
 from ssoform.engine.backend import write_private
 from ssoform.errors import SsoformError
+from ssoform.manifest.certificates import parse_pem
+from ssoform.sandbox.idp import load_idp_store, save_idp_store
 from ssoform.sandbox.session import DEFAULT_SANDBOX_DIR
 
 __all__ = ["sandbox_group"]
@@ -44,6 +47,37 @@ def sandbox_verify(domain: str, status: str) -> int:
     if not changed:
         raise SsoformError(f"no sandbox Cloudflare connector for {domain}")
     click.echo(f"{domain}: verification {status} ({changed} connector(s))")
+    return 0
+
+
+@sandbox_group.command("rotate-certificate")
+@click.argument("idp")
+@click.option(
+    "--retire-old",
+    is_flag=True,
+    help="Drop the older signing certificates: only the newest stays published.",
+)
+def sandbox_rotate_certificate(idp: str, retire_old: bool) -> int:
+    """Play the IdP: publish a new SAML signing certificate beside the old one."""
+    store = load_idp_store(DEFAULT_SANDBOX_DIR)
+    if store is None or idp not in store.idps or "metadata_url" not in store.idps[idp]:
+        idps = store.idps if store is not None else {}
+        known = ", ".join(sorted(n for n, e in idps.items() if "metadata_url" in e))
+        raise SsoformError(
+            f"no sandbox identity provider {idp!r} with SAML metadata "
+            f"(known: {known or 'none; run a `--sandbox` plan or drift first'})"
+        )
+    if retire_old:
+        dropped = store.retire_old(idp)
+        click.echo(f"{idp}: retired {dropped} older signing certificate(s)")
+    else:
+        info = parse_pem(store.rotate(idp, dt.datetime.now(dt.UTC)))
+        count = len(store.idps[idp]["certificates"])
+        click.echo(
+            f"{idp}: published signing certificate sha256:{info.sha256[:16]} ({info.subject}, "
+            f"expires {info.not_after:%Y-%m-%d}) beside the old one ({count} published)"
+        )
+    save_idp_store(DEFAULT_SANDBOX_DIR, store)
     return 0
 
 

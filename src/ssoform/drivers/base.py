@@ -155,6 +155,11 @@ class Driver(ABC):
         return {}
 
     @classmethod
+    def base_url_for(cls, config: Any) -> str:
+        """The API base URL of an instance: its `base_url` override, else the default."""
+        return str(getattr(config, "base_url", None) or cls.default_base_url)
+
+    @classmethod
     def credential_fields(cls) -> tuple[str, ...]:
         """Names of the provider-instance fields that hold credentials (secret references)."""
         return ()

@@ -24,14 +24,25 @@ from ssoform.drivers.base import (
     Imported,
 )
 from ssoform.drivers.descope_manifest import DEFAULT, imported
-from ssoform.drivers.http import ApiCaller, HttpDriver
+from ssoform.drivers.descope_settings import kept_oidc, kept_saml
+from ssoform.drivers.http import ApiCaller, HttpDriver, scrub
 from ssoform.errors import DriverError
 from ssoform.manifest.certificates import parse_pem
 from ssoform.manifest.checks import connection_domains
-from ssoform.manifest.models import DescopeConnection, IdentityProvider, Manifest, Tenant
+from ssoform.manifest.models import (
+    Certificate,
+    DescopeConnection,
+    IdentityProvider,
+    Manifest,
+    Tenant,
+)
 from ssoform.model import Desired, Live
 
 __all__ = ["DescopeDriver"]
+
+
+_BODY_REFUSED = frozenset({"E011001", "E011004"})
+"""Error codes meaning the request body itself was refused (malformed, invalid arguments)."""
 
 
 class _DescopeApi(ApiCaller):
@@ -61,7 +72,7 @@ class DescopeDriver(HttpDriver):
                 "default_roles",
             }
         ),
-        write_only=frozenset({"client_secret"}),
+        write_only=frozenset({"client_secret", "sp_encryption_key", "sp_sign_key"}),
         rate_limit=(100, 60.0),
         max_concurrency=4,
     )
@@ -73,6 +84,17 @@ class DescopeDriver(HttpDriver):
             "Authorization": f"Bearer {project}:{credentials['management_key']}",
             "x-descope-project-id": project,
         }
+
+    @classmethod
+    def base_url_for(cls, config: Any) -> str:
+        """As Descope's SDKs do: a project id of 32 characters or more carries its region
+        (characters 1 to 4), served at `https://api.<region>.descope.com`."""
+        if getattr(config, "base_url", None):
+            return str(config.base_url)
+        project = str(config.project_id)
+        if len(project) >= 32:
+            return f"https://api.{project[1:5]}.descope.com"
+        return cls.default_base_url
 
     @classmethod
     def expand(
@@ -96,6 +118,8 @@ class DescopeDriver(HttpDriver):
             "attribute_mapping": dict(sorted(connection.attribute_mapping.items())),
             "default_roles": sorted(connection.default_roles),
         }
+        if connection.groups_priority is not None:
+            fields["groups_priority"] = list(connection.groups_priority)
         secrets = {}
         payload: dict[str, Any] = {}
         if connection.protocol == "oidc":
@@ -106,6 +130,15 @@ class DescopeDriver(HttpDriver):
             fields["redirect_url"] = connection.redirect_url or ""
             idp_dir = base_dir(("identity_providers", idp_name))
             fields["saml"], payload = _saml_fields(idp, connection.protocol, idp_dir)
+            if connection.subject_name_id_format is not None:
+                fields["subject_name_id_format"] = connection.subject_name_id_format
+            for name in ("sp_encryption_key", "sp_sign_key"):
+                if (ref := getattr(connection, name)) is not None:
+                    secrets[name] = ref
+            if payload.get("additional_pems"):
+                fields["additional_certificates"] = [
+                    _cert_id(pem) for pem in payload["additional_pems"]
+                ]
         return [
             Desired(
                 tenant=tenant_name,
@@ -155,7 +188,7 @@ class DescopeDriver(HttpDriver):
                     "displayName": desired.write_only.get("display_name") or desired.key,
                 },
             )
-        await self._configure(desired, secrets)
+        await self._configure(desired, None, secrets)
         if not desired.fields["enabled"]:
             await self._set_auth_type(desired, "none")
         return Live(desired.scope, desired.key, desired.key, dict(desired.fields))
@@ -169,7 +202,7 @@ class DescopeDriver(HttpDriver):
     ) -> Live | None:
         roots = {c.path.split(".")[0] for c in changes}
         if roots - {"enabled"}:
-            await self._configure(desired, secrets)
+            await self._configure(desired, live, secrets)
         if "enabled" in roots or (roots - {"enabled"} and not desired.fields["enabled"]):
             protocol = "oidc" if desired.fields["protocol"] == "oidc" else "saml"
             await self._set_auth_type(desired, protocol if desired.fields["enabled"] else "none")
@@ -186,22 +219,26 @@ class DescopeDriver(HttpDriver):
             params=params,
         )
 
-    async def _configure(self, desired: Desired, secrets: Mapping[str, str]) -> None:
+    async def _configure(
+        self, desired: Desired, live: Live | None, secrets: Mapping[str, str]
+    ) -> None:
+        """One configure call: a full replace, so the settings ssoform does not manage are
+        sent back as this plan read them (`live`), and the managed ones as the manifest says."""
         fields = desired.fields
+        protocol = fields["protocol"]
+        kept = _kept_for(live, protocol)
         roles = [{"groups": m["groups"], "roleName": m["role"]} for m in fields["role_mappings"]]
-        mappings: dict[str, Any] = {
-            "roleMappings": roles,
-            "attributeMapping": fields["attribute_mapping"],
-            "defaultSSORoles": fields["default_roles"],
-        }
+        managed: dict[str, Any] = {"defaultSSORoles": fields["default_roles"]}
+        if "groups_priority" in fields:
+            managed["groupsPriority"] = fields["groups_priority"]
         body: dict[str, Any] = {"tenantId": desired.scope, "domains": fields["domains"]}
         if desired.key != DEFAULT:
             body["ssoId"] = desired.key
-        protocol = fields["protocol"]
         if protocol == "oidc":
             oidc = fields["oidc"]
             path = "/v1/mgmt/sso/oidc"
             body["settings"] = {
+                **kept,
                 "name": desired.write_only.get("display_name") or desired.key,
                 "clientId": oidc["client_id"],
                 "clientSecret": secrets.get("client_secret", ""),
@@ -211,24 +248,39 @@ class DescopeDriver(HttpDriver):
                 "userDataUrl": oidc["userinfo_url"],
                 "JWKsUrl": oidc["jwks_url"],
                 "scope": oidc["scopes"],
-                "roleMappings": roles,
+                "groupsMapping": [
+                    {"role": {"name": m["role"]}, "groups": m["groups"]}
+                    for m in fields["role_mappings"]
+                ],
                 "userAttrMapping": fields["attribute_mapping"],
-                "defaultSSORoles": fields["default_roles"],
+                **managed,
             }
-        elif protocol == "saml-metadata":
-            path = "/v1/mgmt/sso/saml/metadata"
-            body["settings"] = {"idpMetadataUrl": fields["saml"]["metadata_url"], **mappings}
-            body["redirectUrl"] = fields["redirect_url"]
         else:
-            saml = fields["saml"]
-            path = "/v1/mgmt/sso/saml"
-            body["settings"] = {
-                "idpUrl": saml["idp_url"],
-                "entityId": saml["entity_id"],
-                "idpCert": desired.payload["certificate_pem"],
-                **mappings,
-            }
+            managed["roleMappings"] = roles
+            managed["attributeMapping"] = fields["attribute_mapping"]
+            if "subject_name_id_format" in fields:
+                managed["subjectNameIdFormat"] = fields["subject_name_id_format"]
+            for name, wire in (
+                ("sp_encryption_key", "spEncryptionKey"),
+                ("sp_sign_key", "spSignKey"),
+            ):
+                if name in secrets:
+                    managed[wire] = secrets[name]
             body["redirectUrl"] = fields["redirect_url"]
+            if protocol == "saml-metadata":
+                path = "/v1/mgmt/sso/saml/metadata"
+                settings = {"idpMetadataUrl": fields["saml"]["metadata_url"]}
+            else:
+                saml = fields["saml"]
+                path = "/v1/mgmt/sso/saml"
+                settings = {
+                    "idpUrl": saml["idp_url"],
+                    "entityId": saml["entity_id"],
+                    "idpCert": desired.payload["certificate_pem"],
+                }
+                if "additional_certificates" in fields:
+                    managed["idpAdditionalCerts"] = list(desired.payload["additional_pems"])
+            body["settings"] = {**kept, **settings, **managed}
         await self.api.call(
             "POST",
             path,
@@ -239,13 +291,56 @@ class DescopeDriver(HttpDriver):
         )
 
     async def _set_auth_type(self, desired: Desired, auth_type: str) -> None:
+        """Enable or disable a configuration, keeping it. The `authtype` call is published
+        (SDK releases of 2026-08) but its body names are not: `tenantId`/`authType`/`ssoId` are
+        inferred from the sibling calls. Refused as unknown (404) or malformed (400
+        `E011001`/`E011004`), the default configuration falls back to the documented tenant
+        settings call; a named one has no documented alternative and fails. A 404 `E011004`
+        (tenant or configuration not found) is an answer, not a refusal."""
         body: dict[str, Any] = {"tenantId": desired.scope, "authType": auth_type}
         if desired.key != DEFAULT:
             body["ssoId"] = desired.key
-        await self.api.call(
+        call = f"set auth type {auth_type} for {desired.key} of tenant {desired.scope}"
+        status, answer = await self.api.call(
             "POST",
             "/v1/mgmt/sso/settings/authtype",
-            call=f"set auth type {auth_type} for {desired.key} of tenant {desired.scope}",
+            call=call,
+            json_body=body,
+            idempotent=True,
+            allow=(400, 404),
+        )
+        if status < 400:
+            return
+        code, message = self.api.error_detail(answer)
+        message = scrub(message, tuple(self.ctx.credentials.values()))
+        refused = code in _BODY_REFUSED if status == 400 else code != "E011004"
+        if not refused:  # a real answer about this tenant or configuration
+            raise DriverError(self.name, call, message, status=status, code=code)
+        if desired.key != DEFAULT:
+            raise DriverError(
+                self.name,
+                call,
+                f"Descope refused the authtype call ({code or status}: {message}); a named "
+                "configuration has no other published way to be enabled or disabled",
+                status=status,
+                code=code,
+            )
+        await self._set_tenant_auth_type(desired.scope, auth_type)
+
+    async def _set_tenant_auth_type(self, tenant_id: str, auth_type: str) -> None:
+        """The documented fallback for the default configuration: the tenant settings call,
+        sending back every setting this same call read, with only `authType` changed."""
+        read = f"load settings of tenant {tenant_id}"
+        _, current = await self.api.call(
+            "GET", "/v1/mgmt/tenant/settings", call=read, params={"id": tenant_id}
+        )
+        if not isinstance(current, Mapping):
+            raise DriverError(self.name, read, "answer is not a JSON object")
+        body = {**current, "tenantId": tenant_id, "authType": auth_type}
+        await self.api.call(
+            "POST",
+            "/v1/mgmt/tenant/settings",
+            call=f"set auth type {auth_type} of tenant {tenant_id} (tenant settings)",
             json_body=body,
             idempotent=True,
         )
@@ -258,6 +353,15 @@ class DescopeDriver(HttpDriver):
                 notes=(
                     f"deleting SSO of tenant {live.scope}: if it enforces SSO, its users "
                     "cannot sign in until another method is configured",
+                )
+            )
+        ambiguous = live is not None and live.status.get("ambiguous_protocol")
+        if ambiguous and any(c.path == "protocol" for c in changes):
+            return Guidance(
+                notes=(
+                    "this configuration is disabled and holds both SAML and OIDC "
+                    "settings; Descope does not say which was used last, so it reads as "
+                    "SAML and this change may show again until it is enabled",
                 )
             )
         return Guidance()
@@ -313,17 +417,21 @@ def _saml_fields(
         return {"metadata_url": saml.metadata_url or ""}, {}
     cert = saml.certificate
     assert cert is not None
-    if cert.pem is not None:
-        pem = cert.pem
-    else:
-        assert cert.file is not None
-        pem = (Path(base) / cert.file).read_text(encoding="ascii", errors="replace")
+    pem = _pem_text(cert, base)
     fields = {
         "idp_url": saml.sso_url or "",
         "entity_id": saml.entity_id or "",
         "certificate": _cert_id(pem),
     }
-    return fields, {"certificate_pem": pem.strip()}
+    extra = [_pem_text(c, base) for c in saml.additional_certificates]
+    return fields, {"certificate_pem": pem.strip(), "additional_pems": extra}
+
+
+def _pem_text(cert: Certificate, base: str) -> str:
+    if cert.pem is not None:
+        return cert.pem.strip()
+    assert cert.file is not None
+    return (Path(base) / cert.file).read_text(encoding="ascii", errors="replace").strip()
 
 
 def _oidc_fields(idp: IdentityProvider) -> dict[str, Any]:
@@ -378,16 +486,31 @@ def _unconfigured(item: Mapping[str, Any]) -> bool:
     return auth_type == "none" and not configured
 
 
+def _protocol(auth_type: str, saml: Mapping[str, Any], oidc: Mapping[str, Any]) -> str:
+    """The current protocol is the tenant's `authType`; settings of the other protocol stay
+    stored after a switch and decide nothing. Disabled (`none`), it is inferred from what is
+    stored: OIDC only when no SAML settings are."""
+    metadata = "saml-metadata" if _text(saml.get("idpMetadataUrl")) else "saml"
+    if auth_type == "oidc":
+        return "oidc"
+    if auth_type == "saml":
+        return metadata
+    saml_set = any(_text(saml.get(k)) for k in ("idpSSOUrl", "idpMetadataUrl", "idpEntityId"))
+    return "oidc" if _text(oidc.get("clientId")) and not saml_set else metadata
+
+
+def _kept_for(live: Live | None, protocol: str) -> dict[str, Any]:
+    """Settings ssoform does not manage, as `live` read them, in `protocol`'s write shape."""
+    if live is None:
+        return {}
+    return dict(_map(_map(live.status.get("kept")).get(protocol)))
+
+
 def _live(scope: str, item: Mapping[str, Any]) -> Live:
     tenant, saml, oidc = _map(item.get("tenant")), _map(item.get("saml")), _map(item.get("oidc"))
     key = _text(item.get("ssoId")) or DEFAULT
     auth_type = _text(tenant.get("authType")) or "none"
-    if _text(saml.get("idpMetadataUrl")):
-        protocol = "saml-metadata"
-    elif auth_type == "oidc" or (auth_type == "none" and _text(oidc.get("clientId"))):
-        protocol = "oidc"
-    else:
-        protocol = "saml"
+    protocol = _protocol(auth_type, saml, oidc)
     source = oidc if protocol == "oidc" else saml
     attrs = _map(
         oidc.get("userAttrMapping") if protocol == "oidc" else saml.get("attributeMapping")
@@ -401,6 +524,7 @@ def _live(scope: str, item: Mapping[str, Any]) -> Live:
             sorted((str(k), v) for k, v in attrs.items() if isinstance(v, str) and v)
         ),
         "default_roles": sorted(str(r) for r in _list(source.get("defaultSSORoles"))),
+        "groups_priority": [str(g) for g in _list(source.get("groupsPriority"))],
     }
     if protocol == "oidc":
         fields["oidc"] = {
@@ -414,6 +538,7 @@ def _live(scope: str, item: Mapping[str, Any]) -> Live:
         }
     else:
         fields["redirect_url"] = _text(saml.get("redirectUrl"))
+        fields["subject_name_id_format"] = _text(saml.get("subjectNameIdFormat"))
         if protocol == "saml-metadata":
             fields["saml"] = {"metadata_url": _text(saml.get("idpMetadataUrl"))}
         else:
@@ -422,5 +547,19 @@ def _live(scope: str, item: Mapping[str, Any]) -> Live:
                 "entity_id": _text(saml.get("idpEntityId")),
                 "certificate": _cert_id(_text(saml.get("idpCertificate"))),
             }
-    status = {"auth_type": auth_type, "certificate_pem": _text(saml.get("idpCertificate"))}
+            fields["additional_certificates"] = [
+                _cert_id(_text(c)) for c in _list(saml.get("idpAdditionalCertificates"))
+            ]
+    status = {
+        "auth_type": auth_type,
+        "ambiguous_protocol": auth_type == "none"
+        and bool(_text(oidc.get("clientId")))
+        and protocol != "oidc",
+        "certificate_pem": _text(saml.get("idpCertificate")),
+        "kept": {
+            "saml": kept_saml(saml, metadata=False),
+            "saml-metadata": kept_saml(saml, metadata=True),
+            "oidc": kept_oidc(oidc),
+        },
+    }
     return Live(scope=scope, key=key, id=key, fields=fields, status=status)

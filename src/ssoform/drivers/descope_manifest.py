@@ -32,6 +32,10 @@ def imported(live: Live) -> Imported:
         connection["attribute_mapping"] = dict(fields["attribute_mapping"])
     if fields["default_roles"]:
         connection["default_roles"] = list(fields["default_roles"])
+    if fields.get("groups_priority"):
+        connection["groups_priority"] = list(fields["groups_priority"])
+    if fields.get("subject_name_id_format"):
+        connection["subject_name_id_format"] = fields["subject_name_id_format"]
     idp: dict[str, Any] = {"kind": "other"}
     if protocol == "oidc":
         oidc = fields["oidc"]

@@ -16,7 +16,10 @@ Choices made where the reference says [?] or [I]:
 - Unknown fields are refused (E011004) at the top level and inside `settings`, so a driver that
   sends read-model names (`idpSSOUrl`) or deprecated casing (`redirectURL`) fails loudly. JSON
   `null` counts as absent. SDK extras are accepted: `entityId` on metadata settings,
-  `phoneNumber` (and any string key) in attribute mappings.
+  `phoneNumber` in attribute mappings. Attribute mapping keys outside the published set are
+  dropped, as Descope drops them.
+- OIDC role mappings are accepted as `groupsMapping` (go-sdk) or `roleMappings` (OpenAPI), not
+  both, and always read back as `groupsMapping`.
 - Required settings: SAML manual `idpUrl`, `entityId`, `idpCert`; SAML metadata
   `idpMetadataUrl`; OIDC `clientId`. `displayName` for `settings/new`, `name` for tenant create.
 - Configure calls answer `200 {}`, are full replaces (omitted `domains`/`redirectUrl` reset
@@ -25,9 +28,12 @@ Choices made where the reference says [?] or [I]:
   Configure calls, `settings/new` and tenant create honour `Emulator.ambiguous_create()`.
 - Domains: stored lower-cased and de-duplicated. Each SSO configuration (default or named) has
   its own domains; a domain may belong to one configuration in the whole project unless
-  `allow_duplicate_domains`. In `LoadSSOSettingsResponse`, `tenant.domains`/`tenant.authType`
-  are that configuration's; `GET /v1/mgmt/tenant` shows the union of all its configurations'
-  domains and the default configuration's authType.
+  `allow_duplicate_domains`. In `LoadSSOSettingsResponse`, `tenant` is the published
+  tenant-wide `Tenant` object, except that for a named configuration its `domains`/`authType`
+  are that configuration's: INFERRED (Descope publishes no per-configuration place for them;
+  the authtype call and per-`ssoId` `domains` exist, so they are stored per configuration).
+  `GET /v1/mgmt/tenant` shows the union of all its configurations' domains and the default
+  configuration's authType.
 - `/v1/mgmt/sso/settings/authtype` refuses `saml`/`oidc` when that protocol was never configured.
 - Deleting the default configuration resets it (authType `none`, no domains, new ACS URL);
   deleting a named one removes it. The generated `spACSUrl` changes on every recreation.
@@ -70,11 +76,33 @@ from ssoform.emulators.gate import Door, GateMiddleware, bearer_token
 
 __all__ = ["DescopeError", "DescopeStore", "create_app"]
 
+# Attribute mapping keys Descope accepts (OpenAPI `AttributeMapping`, `OAuthUserDataClaimsMapping`,
+# plus `phoneNumber`, which the SDKs send); any other key is dropped, as Descope does.
+SAML_ATTRIBUTE_KEYS = frozenset(
+    ["name", "email", "phoneNumber", "group", "givenName", "middleName", "familyName", "picture"]
+)
+OIDC_ATTRIBUTE_KEYS = frozenset(
+    [
+        "loginId",
+        "username",
+        "name",
+        "email",
+        "phoneNumber",
+        "verifiedEmail",
+        "verifiedPhone",
+        "picture",
+        "givenName",
+        "middleName",
+        "familyName",
+        "group",
+    ]
+)
+
 # Settings schemas: field name → kind (see `_check`).
 _SAML_COMMON = {
     "entityId": "str",
     "roleMappings": "roles",
-    "attributeMapping": "attrs",
+    "attributeMapping": "saml_attrs",
     "defaultSSORoles": "strs",
     "groupsPriority": "strs",
     "fgaMappings": "map",
@@ -98,9 +126,9 @@ OIDC = {
     "clientSecret": "secret",
     "scope": "strs",
     "prompt": "strs",
-    "userAttrMapping": "attrs",
+    "userAttrMapping": "oidc_attrs",
     "manageProviderTokens": "bool",
-    "groupsMapping": "any",
+    "groupsMapping": "groups",
     "roleMappings": "roles",
     "defaultSSORoles": "strs",
     "groupsPriority": "strs",
@@ -139,6 +167,19 @@ def _is_role_mapping(value: Any) -> bool:
     )
 
 
+def _is_groups_mapping(value: Any) -> bool:
+    if not isinstance(value, dict) or not set(value) <= {"role", "groups"}:
+        return False
+    role = value.get("role")
+    return (
+        isinstance(role, dict)
+        and set(role) <= {"id", "name"}
+        and isinstance(role.get("name"), str)
+        and bool(role["name"])
+        and _is_strs(value.get("groups", []))
+    )
+
+
 def _is_attribute_mapping(value: Any) -> bool:
     if not isinstance(value, dict):
         return False
@@ -163,14 +204,21 @@ def _check(value: Any, kind: str, name: str) -> Any:
         ok = isinstance(value, dict)
     elif kind == "roles":
         ok = isinstance(value, list) and all(_is_role_mapping(m) for m in value)
-    elif kind == "attrs":
+    elif kind in ("saml_attrs", "oidc_attrs"):
         ok = _is_attribute_mapping(value)
+    elif kind == "groups":
+        ok = isinstance(value, list) and all(_is_groups_mapping(m) for m in value)
     else:
         ok = kind == "any"
     if not ok:
         raise invalid(f"{name} has the wrong type")
     if kind == "roles":
         return [{"groups": list(m.get("groups", [])), "roleName": m["roleName"]} for m in value]
+    if kind == "groups":  # stored in the write shape of `roleMappings`
+        return [{"groups": list(m.get("groups", [])), "roleName": m["role"]["name"]} for m in value]
+    if kind in ("saml_attrs", "oidc_attrs"):
+        known = SAML_ATTRIBUTE_KEYS if kind == "saml_attrs" else OIDC_ATTRIBUTE_KEYS
+        return {k: v for k, v in value.items() if k in known or k == "customAttributes"}
     return value
 
 
@@ -289,6 +337,10 @@ async def configure_oidc(request: Request) -> Response:
     body = await _body(request, {"tenantId", "settings", "domains", "ssoId"})
     tenant_id = _text(body, "tenantId", required=True)
     settings = _settings(body, OIDC, ("clientId",))
+    if "groupsMapping" in settings and "roleMappings" in settings:
+        raise invalid("settings.groupsMapping and settings.roleMappings are exclusive")
+    if "groupsMapping" in settings:
+        settings["roleMappings"] = settings.pop("groupsMapping")
     _store(request).configure_oidc(
         tenant_id, _text(body, "ssoId"), settings=settings, domains=_domains(body)
     )

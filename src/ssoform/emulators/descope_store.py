@@ -47,6 +47,22 @@ _USER_MAPPING_KEYS = (
     "verifiedPhone",
 )
 
+_CLAIM_KEYS = (
+    "loginId",
+    "username",
+    "name",
+    "email",
+    "phoneNumber",
+    "verifiedEmail",
+    "verifiedPhone",
+    "picture",
+    "givenName",
+    "middleName",
+    "familyName",
+    "group",
+)
+"""OIDC `userAttrMapping` keys, each answered (empty when unset) as the SAML mapping's are."""
+
 
 class DescopeError(Exception):
     """A refusal, answered as `{errorCode, errorDescription, errorMessage}`."""
@@ -305,13 +321,7 @@ class DescopeStore:
                 **{key: mapping.get(key, "") for key in _USER_MAPPING_KEYS},
                 "customAttributes": dict(mapping.get("customAttributes", {})),
             },
-            "groupsMapping": [
-                {
-                    "role": {"id": _role_id(m["roleName"]), "name": m["roleName"]},
-                    "groups": m["groups"],
-                }
-                for m in saml.get("roleMappings", [])
-            ],
+            "groupsMapping": _groups_mapping(saml.get("roleMappings", [])),
             "redirectUrl": config.saml_redirect_url,
             "defaultSSORoles": list(saml.get("defaultSSORoles", [])),
             "groupsPriority": list(saml.get("groupsPriority", [])),
@@ -366,7 +376,7 @@ _OIDC_DEFAULTS: dict[str, Any] = {
     "prompt": [],
     "grantType": "",
     "issuer": "",
-    "roleMappings": [],
+    "groupsMapping": [],
     "defaultSSORoles": [],
     "groupsPriority": [],
     "fgaMappings": {},
@@ -375,12 +385,28 @@ _OIDC_DEFAULTS: dict[str, Any] = {
 
 def _oidc_view(config: SsoConfig) -> dict[str, Any]:
     stored = {k: v for k, v in (config.oidc or {}).items() if not k.endswith("Sha256")}
+    roles = stored.pop("roleMappings", [])
+    claims = stored.pop("userAttrMapping", {})
     return {
         **_OIDC_DEFAULTS,
         **stored,
         "clientSecret": "",
         "redirectUrl": config.oidc_redirect_url,
+        "userAttrMapping": {
+            **{key: claims.get(key, "") for key in _CLAIM_KEYS},
+            "customAttributes": dict(claims.get("customAttributes", {})),
+        },
+        "groupsMapping": _groups_mapping(roles),
+        "lastSuccessTestTime": 0,
     }
+
+
+def _groups_mapping(role_mappings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored `roleMappings[{groups, roleName}]` in the read shape `groupsMapping`."""
+    return [
+        {"role": {"id": _role_id(m["roleName"]), "name": m["roleName"]}, "groups": m["groups"]}
+        for m in role_mappings
+    ]
 
 
 def _role_id(name: str) -> str:

@@ -29,6 +29,7 @@ from ssoform.engine.drift_model import (
     Summary,
 )
 from ssoform.engine.plan import SENSITIVE, Action, Plan, ResourceChange
+from ssoform.idp.findings import IdpSide, idp_findings, metadata_certificates
 from ssoform.manifest.certificates import CertInfo
 from ssoform.model import Live
 
@@ -39,10 +40,13 @@ DEFAULT_FAIL_ON: tuple[str, ...] = (
     "missing",
     "unmanaged",
     "certificate_expired",
+    "certificate_rotation",
     "domain_conflict",
     "duplicate_live_object",
     "verification_failed",
     "enabled_unverified",
+    "idp_mismatch",
+    "oidc_issuer_mismatch",
 )
 
 _MISSING_REASONS = frozenset({"new", "deleted_outside_ssoform", "scope_not_found"})
@@ -78,7 +82,9 @@ def build_report(
     drivers: Mapping[str, Driver],
     manifest_certificates: Mapping[str, CertInfo],
     options: DriftOptions,
+    idp: IdpSide | None = None,
 ) -> DriftReport:
+    """`idp` is what the identity providers publish, when they were read."""
     now = options.now or dt.datetime.now(dt.UTC)
     fail_on = set(options.fail_on)
     resources = [_from_change(c) for c in plan.changes]
@@ -103,7 +109,15 @@ def build_report(
     resources.sort(key=lambda r: (r.tenant is None, r.address))
     addresses = {(r.provider, r.scope, r.key): r.address for r in resources}
     certs = _manifest_certs(manifest_certificates, now) + _live_certs(live, drivers, addresses, now)
+    if idp is not None:
+        certs += metadata_certificates(idp.readouts, now)
     findings = _cert_findings(certs, options.cert_warning_days)
+    if idp is not None:
+        each = (
+            (name, driver, obj, _address(addresses, name, obj))
+            for name, driver, obj in _each_live(live, drivers)
+        )
+        findings += idp_findings(idp, each, now)
     findings += _domain_conflicts(live, drivers, addresses)
     findings += _duplicates(live, {(c.provider, c.scope, c.key): c.address for c in plan.changes})
     findings += _live_issues(live, drivers, addresses)

@@ -42,18 +42,30 @@ CLASSES: tuple[DriftClass, ...] = (
 FindingKind = Literal[
     "certificate_expired",
     "certificate_expiring",
+    "certificate_rotation",
     "domain_conflict",
     "duplicate_live_object",
     "verification_failed",
     "enabled_unverified",
+    "idp_unreachable",
+    "idp_invalid",
+    "idp_mismatch",
+    "oidc_issuer_mismatch",
+    "oidc_jwks_unreachable",
 ]
 FINDINGS: tuple[FindingKind, ...] = (
     "certificate_expired",
     "certificate_expiring",
+    "certificate_rotation",
     "domain_conflict",
     "duplicate_live_object",
     "verification_failed",
     "enabled_unverified",
+    "idp_unreachable",
+    "idp_invalid",
+    "idp_mismatch",
+    "oidc_issuer_mismatch",
+    "oidc_jwks_unreachable",
 )
 
 
@@ -92,9 +104,10 @@ class ResourceDrift(_Doc):
 class CertificateDoc(_Doc):
     """What a report shows of a certificate: never the PEM."""
 
-    source: Literal["manifest", "live"]
+    source: Literal["manifest", "live", "metadata"]
     where: str
-    """A manifest data path, or the address of the live object holding it."""
+    """A manifest data path, the address of the live object holding it, or (metadata) the
+    identity provider's `metadata_url` path."""
     subject: str
     issuer: str
     not_after: str

@@ -44,6 +44,11 @@ class RunConfig:
     """Counts reads and changes per provider instance, for a display (the CLI's, on a tty)."""
     spent: SpentLogs = field(default_factory=SpentLogs)
     """Each budget's recent requests, shared by the plan and apply of one run."""
+    idp_transport: httpx.AsyncBaseTransport | None = None
+    """Where identity providers' metadata is fetched (the sandbox's IdP, tests); the network
+    when None."""
+    idp_readouts: dict[str, Any] = field(default_factory=dict)
+    """What each identity provider published, read once per run (`ssoform.idp.read`)."""
 
 
 class SandboxRouter(Protocol):
@@ -119,7 +124,7 @@ async def open_drivers(
             requests = limit.requests if limit else caps.rate_limit[0]
             per_seconds = limit.per_seconds if limit else caps.rate_limit[1]
             default_url = str(getattr(cls, "default_base_url", ""))
-            base_url = default_url if sandboxed else str(instance.base_url or default_url)
+            base_url = default_url if sandboxed else cls.base_url_for(instance)
             budget = Budget(
                 name,
                 requests,

@@ -18,6 +18,9 @@ from ssoform.engine.planner import Planner, PlanOptions
 from ssoform.engine.runner import RunConfig, expand_desired, open_drivers
 from ssoform.engine.state import State
 from ssoform.errors import PlanError
+from ssoform.idp.findings import IdpSide
+from ssoform.idp.read import resolve_from_metadata
+from ssoform.idp.run import binding_of, note_picks, read_for
 from ssoform.manifest.diagnostics import path_to_str
 from ssoform.manifest.load import LoadedManifest
 from ssoform.model import Desired, Live
@@ -62,6 +65,7 @@ async def make_plan(
     manifest_paths: Sequence[str] = (),
 ) -> PlanOutcome:
     _check_loaded(loaded)
+    loaded, picks = resolve_from_metadata(loaded, await read_for(loaded, config, everything=False))
     assert loaded.manifest is not None
     state = load_state(backend, create=True)
     desired = expand_desired(loaded, config)
@@ -75,7 +79,7 @@ async def make_plan(
         if progress is not None:
             budgets = drivers.budgets
             planner.on_read = lambda totals: progress.begin("reading", budgets, totals)
-        plan = await planner.plan()
+        plan = note_picks(await planner.plan(), binding_of(loaded, config), picks)
         stats = {n: b.stats for n, b in drivers.budgets.items()}
     return PlanOutcome(
         plan.with_paths(manifest_paths, sandbox=config.sandbox is not None),
@@ -95,6 +99,10 @@ async def make_drift(
 ) -> DriftReport:
     """Read everything in scope and report drift; reads state, never writes it."""
     _check_loaded(loaded)
+    readouts = await read_for(loaded, config, everything=True)
+    written = loaded.manifest
+    assert written is not None
+    loaded, _picks = resolve_from_metadata(loaded, readouts)
     assert loaded.manifest is not None
     state = load_state(backend, create=False)
     desired = expand_desired(loaded, config)
@@ -108,7 +116,8 @@ async def make_drift(
         plan, live = await planner.plan_with_live()
         plan = plan.with_paths(manifest_paths, sandbox=config.sandbox is not None)
         certificates = {path_to_str(p): c for p, c in loaded.certificates.items()}
-        return build_report(plan, live, drivers.drivers, certificates, drift)
+        idp = IdpSide(written, readouts, binding_of(loaded, config))
+        return build_report(plan, live, drivers.drivers, certificates, drift, idp)
 
 
 async def apply_plan(
@@ -129,6 +138,7 @@ async def apply_plan(
     plan's expansion of this same `loaded` manifest, when there is one.
     """
     _check_loaded(loaded)
+    loaded, _picks = resolve_from_metadata(loaded, await read_for(loaded, config, everything=False))
     assert loaded.manifest is not None
     with backend.lock("apply"):
         state = load_state(backend, create=False)

@@ -125,7 +125,7 @@ def _check_identity_providers(
             continue
         base: tuple[PathElem, ...] = ("identity_providers", name, "saml")
         certs: list[tuple[tuple[PathElem, ...], Certificate]] = []
-        if idp.saml.certificate is not None:
+        if idp.saml.certificate is not None and not idp.saml.certificate.from_metadata:
             certs.append(((*base, "certificate"), idp.saml.certificate))
         certs.extend(
             ((*base, "additional_certificates", i), c)

@@ -341,17 +341,26 @@ def _message(error: Any, path: tuple[PathElem, ...]) -> str:
 def _locate(
     doc: MergedDocument, findings: list[tuple[tuple[PathElem, ...], str, Severity]]
 ) -> list[Diagnostic]:
-    locators: dict[str, Locator] = {}
+    """Every problem and finding as a diagnostic with its file, line and column.
+
+    The paths to locate are gathered first, so each file is read once, for just those paths."""
     texts = {f.display: f.raw for f in doc.files}
+    wanted: dict[str, list[tuple[PathElem, ...]]] = {}
+    for problem in doc.problems:
+        if not problem.line and problem.path:
+            wanted.setdefault(problem.display, []).append(problem.path)
+    located = [(doc.file_of(path), path, message, severity) for path, message, severity in findings]
+    for display, path, _, _ in located:
+        wanted.setdefault(display, []).append(path)
+    locators = {
+        display: Locator(texts[display].decode("utf-8", errors="replace"), paths)
+        for display, paths in wanted.items()
+        if display in texts
+    }
 
     def position(display: str, path: tuple[PathElem, ...]) -> tuple[int, int]:
-        if display not in texts:
-            return (0, 0)
         locator = locators.get(display)
-        if locator is None:
-            locator = Locator(texts[display].decode("utf-8", errors="replace"))
-            locators[display] = locator
-        return locator.find(path)
+        return (0, 0) if locator is None else locator.find(path)
 
     out = []
     for problem in doc.problems:
@@ -361,8 +370,7 @@ def _locate(
         out.append(
             Diagnostic(problem.display, line, col, path_to_str(problem.path), problem.message)
         )
-    for path, message, severity in findings:
-        display = doc.file_of(path)
+    for display, path, message, severity in located:
         line, col = position(display, path)
         out.append(Diagnostic(display, line, col, path_to_str(path), message, severity))
     return sorted(set(out))

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from ssoform.manifest.descope_keys import attribute_key_problem
 from ssoform.manifest.fields import (
     ADDRESS_PATTERN,
     CloudflareId,
@@ -117,15 +118,21 @@ ProviderInstance = Annotated[
 
 
 class Certificate(_Model):
-    """An X.509 certificate in PEM: inline or from a file next to the manifest (public data)."""
+    """An X.509 certificate in PEM: inline, from a file next to the manifest (public data), or
+    the current signing certificate of the identity provider's SAML metadata."""
 
     file: str | None = None
     pem: str | None = None
+    from_metadata: bool = Field(
+        default=False,
+        description="Take the signing certificate from saml.metadata_url at each plan.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Certificate:
-        if (self.file is None) == (self.pem is None):
-            raise ValueError("a certificate names exactly one of file or pem")
+        given = (self.file is not None) + (self.pem is not None) + self.from_metadata
+        if given != 1:
+            raise ValueError("a certificate names exactly one of file, pem or from_metadata: true")
         return self
 
 
@@ -135,6 +142,15 @@ class SamlIdp(_Model):
     sso_url: HttpsUrl | None = None
     certificate: Certificate | None = None
     additional_certificates: list[Certificate] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _from_metadata_needs_url(self) -> SamlIdp:
+        from_metadata = self.certificate is not None and self.certificate.from_metadata
+        if from_metadata and self.metadata_url is None:
+            raise ValueError("certificate: {from_metadata: true} needs a metadata_url")
+        if any(c.from_metadata for c in self.additional_certificates):
+            raise ValueError("from_metadata is for `certificate` only (it brings the others)")
+        return self
 
 
 class OidcIdp(_Model):
@@ -202,6 +218,29 @@ class DescopeConnection(_ConnectionBase):
     role_mappings: list[RoleMapping] = Field(default_factory=list)
     attribute_mapping: dict[str, str] = Field(default_factory=dict)
     default_roles: list[str] = Field(default_factory=list)
+    groups_priority: list[str] | None = Field(
+        default=None, description="Group names, highest priority first. Absent: left as it is."
+    )
+    subject_name_id_format: str | None = Field(
+        default=None, description="SAML only: the NameID format. Absent: left as it is."
+    )
+    sp_encryption_key: SecretRef | None = Field(
+        default=None, description="SAML only: the SP's encryption key (PEM). Write-only."
+    )
+    sp_sign_key: SecretRef | None = Field(
+        default=None, description="SAML only: the SP's signing key (PEM). Write-only."
+    )
+
+    @model_validator(mode="after")
+    def _known_attribute_keys(self) -> DescopeConnection:
+        problems = [attribute_key_problem(k, self.protocol) for k in self.attribute_mapping]
+        if any(problems):
+            raise ValueError("attribute_mapping: " + "; ".join(p for p in problems if p))
+        saml_only = ("subject_name_id_format", "sp_encryption_key", "sp_sign_key")
+        for name in saml_only:
+            if getattr(self, name) is not None and self.protocol == "oidc":
+                raise ValueError(f"{name} applies to SAML connections only")
+        return self
 
 
 class VantageConnection(_ConnectionBase):

@@ -7,7 +7,9 @@ from the manifest on first use, so plan, apply and plan again see the same estat
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,13 @@ import httpx
 from starlette.applications import Starlette
 
 from ssoform.emulators.base import emulator_transport
+from ssoform.emulators.idp import IdpStore
+from ssoform.emulators.idp import create_app as create_idp_app
 from ssoform.engine.backend import write_private
 from ssoform.errors import SsoformError
+from ssoform.manifest.certificates import CertInfo
 from ssoform.manifest.models import Manifest
+from ssoform.sandbox.idp import load_idp_store, save_idp_store, seed_idps
 from ssoform.sandbox.kinds import JsonStore, kind_for
 
 __all__ = ["DEFAULT_SANDBOX_DIR", "SandboxSession"]
@@ -26,9 +32,19 @@ DEFAULT_SANDBOX_DIR = Path(".ssoform/sandbox")
 
 
 class SandboxSession:
-    def __init__(self, directory: Path, manifest: Manifest, everything: bool) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        manifest: Manifest,
+        everything: bool,
+        certificates: Mapping[tuple[str | int, ...], CertInfo] | None = None,
+    ) -> None:
         self.directory = directory
         self.manifest = manifest
+        self.everything = everything
+        self.certificates = dict(certificates or {})
+        """The manifest's certificates: what the sandbox's identity providers publish first."""
+        self._idps: IdpStore | None = None
         self.names = {
             name for name, instance in manifest.providers.items() if everything or instance.sandbox
         }
@@ -74,6 +90,18 @@ class SandboxSession:
         instance = self.manifest.providers[name]
         return kind_for(instance.type).credentials(instance)
 
+    def idp_transport(self) -> httpx.AsyncBaseTransport | None:
+        """The sandbox's identity providers (with --sandbox only: a provider instance sandboxed
+        alone still reads the real IdP)."""
+        if not self.everything:
+            return None
+        if self._idps is None:
+            self._idps = load_idp_store(self.directory) or IdpStore()
+            seed_idps(self._idps, self.manifest, self.certificates, dt.datetime.now(dt.UTC))
+        return emulator_transport(create_idp_app(self._idps))
+
     def save(self) -> None:
+        if self._idps is not None:
+            save_idp_store(self.directory, self._idps)
         for name, store in self._stores.items():
             write_private(self._path(name), json.dumps(store.to_json(), indent=1, sort_keys=True))
