@@ -264,17 +264,18 @@ class Planner:
             self._plan_desired(item.driver, d, by_key, moved.get(d.address)) for d in item.desired
         ]
         wanted = {d.address for d in item.desired} | set(moved.values())
-        kept = {c.live_id: c.address for c in changes if c.live_id}
+        kept = {(c.scope, c.live_id): c.address for c in changes if c.live_id}
         for address, res in item.owned.items():
             if address not in wanted:
                 change = self._plan_removed(item.driver, address, res, by_key)
-                if change.action is Action.DELETE and change.live_id in kept:
+                keeper = kept.get((change.scope, change.live_id or ""))
+                if change.action is Action.DELETE and keeper is not None:
                     change = replace(
                         change,
                         action=Action.FORGET,
                         reason="kept_at_another_address",
                         notes=(
-                            f"the same live object is kept at {kept[change.live_id]}: "
+                            f"the same live object is kept at {keeper}: "
                             "only this state record is dropped, nothing is deleted",
                         ),
                     )
@@ -301,18 +302,18 @@ class Planner:
         declared. One live object is never both kept and deleted."""
         moved = dict(item.moved)
         taken = set(moved.values())
-        by_id: dict[str, str] = {}
+        by_id: dict[tuple[str, str], str] = {}  # ids are unique within a scope only
         name = item.driver.name
         for address, res in sorted(self.state.resources.items()):  # outside --target too
             if res.provider != name or address in self._declared or address in taken:
                 continue
             if res.id:
-                by_id.setdefault(res.id, address)
+                by_id.setdefault((res.scope, res.id), address)
         for desired in item.desired:
             if desired.address in moved or desired.address in self.state.resources:
                 continue
             live = live_by_key.get((desired.scope, desired.key))
-            old = by_id.pop(live.id, None) if live is not None else None
+            old = by_id.pop((live.scope, live.id), None) if live is not None else None
             if old is not None:
                 moved[desired.address] = old
         return moved
