@@ -6,6 +6,7 @@ import json
 
 from fakes import CLOUD
 from ssoform.cli import main
+from ssoform.report.render import render
 from workspace import CF_ACCOUNT, Workspace
 
 OLD = f"acme/cf/{CF_ACCOUNT}/acme.com"
@@ -196,3 +197,12 @@ def test_a_live_object_kept_elsewhere_is_never_deleted(ws: Workspace) -> None:
     assert ws.run("apply", str(ws.plan_file("--allow-delete")))[0] == 0
     assert f"cf|{CF_ACCOUNT}|acme.com" in CLOUD.objects
     assert stale not in json.loads(ws.state.read_text())["resources"]
+
+
+def test_markdown_plan_shows_the_move(ws: Workspace) -> None:
+    assert ws.run("apply", str(ws.plan_file()))[0] == 0
+    _rename_tenant(ws)
+    data = json.loads(ws.plan_file().read_text())["plan"]
+    text = render("plan.md.j2", {**data, "limit": 50, "json_hint": "plan.json"})
+    assert f"| move | `{NEW}` (moved from `{OLD}`) |" in text
+    assert "| forget | move |" in text
