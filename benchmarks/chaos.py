@@ -181,7 +181,7 @@ async def run_chaos(
     for _ in range(max_runs):
         report.runs += 1
         plan = await _plan_through_faults(loaded, backend, config)
-        result = await apply_plan(plan.data(), loaded, backend, config)
+        result = await apply_plan(plan, loaded, backend, config)
         report.failed_per_run.append(len(result.failed))
         if result.ok:
             break

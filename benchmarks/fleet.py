@@ -227,7 +227,7 @@ async def _seed(fleet: Fleet, stores: dict[str, JsonStore]) -> None:
     backend = LocalStateBackend(fleet.state)
     outcome = await make_plan(loaded, backend, config, PlanOptions(threshold=1.0))
     result = await apply_plan(
-        outcome.plan.data(),
+        outcome.plan,
         loaded,
         backend,
         config,

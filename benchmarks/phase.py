@@ -67,7 +67,7 @@ def main(argv: list[str]) -> int:
         "report_bytes": len(text),
     }
     if phase == "apply":
-        data = outcome.plan.data()
+        data = outcome.plan
         # The plan spent the budget's current window; the apply is measured from a budget as a
         # reviewed plan's apply finds it (the window has passed), still reusing the plan's reads.
         windows = [

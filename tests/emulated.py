@@ -67,7 +67,7 @@ class Harness:
 
     async def apply(self, plan: Plan | None = None, **options: Any) -> ApplyResult:
         plan = plan or await self.plan(**options)
-        return await apply_plan(plan.data(), self.loaded(), self.backend, self.config())
+        return await apply_plan(plan, self.loaded(), self.backend, self.config())
 
     async def converge(self) -> Plan:
         """Apply, then plan again: the second plan must have no changes."""

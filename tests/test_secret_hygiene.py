@@ -9,8 +9,10 @@ authorization headers show as redacted in the debug log.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,11 +24,19 @@ from ssoform.emulators import cloudflare, descope
 from ssoform.emulators.base import emulator_transport
 from ssoform.emulators.descope_store import DescopeStore
 from ssoform.engine.runner import RunConfig
+from ssoform.scrub import secret_forms
+
+CHANNELS = ("message", "code", "location", "content-type", "success-false", "escapes")
+"""How a provider echoes a write back: in an error message, an error code, a redirect's
+Location, the Content-Type of a non-JSON answer, a Cloudflare HTTP 200 `success: false`, or a
+message with terminal escapes and newlines. Each Cloudflare create uses the channel its domain
+names; Descope answers with its own `errorCode` echoing."""
+
 
 CANARIES = {
     "CF_TOKEN": "canary-cf-token-b71c",
     "DS_KEY": "canary-ds-key-9e02",
-    "OKTA_SECRET": "canary-oidc-secret-4aa8",
+    "OKTA_SECRET": 'canary"oidc\\secret/4aa8+x=',
 }
 ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
 MANIFEST = f"""version: 1
@@ -39,7 +49,7 @@ identity_providers:
     oidc: {{issuer: https://acme.okta.com, client_id: 0oa1, client_secret: {{env: OKTA_SECRET}}}}
 tenants:
   acme:
-    domains: [acme.com, echo.example]
+    domains: [acme.com, echo.example, {", ".join(f"{c}.echo.example" for c in CHANNELS)}]
     idp: okta
     connections:
       - {{provider: cf, account_id: {ACCOUNT}}}
@@ -47,18 +57,69 @@ tenants:
 """
 
 
+def _encodings(text: str) -> str:
+    """`text` raw, JSON-escaped, percent-encoded, base64 and base64url, as a provider may."""
+    raw = text.encode()
+    return " | ".join(
+        [
+            text,
+            json.dumps(text)[1:-1],
+            urllib.parse.quote(text, safe=""),
+            base64.b64encode(raw).decode(),
+            base64.urlsafe_b64encode(raw).decode(),
+        ]
+    )
+
+
+def _echo(request: httpx.Request, channel: str) -> httpx.Response:
+    echo = _encodings(f"{request.headers.get('authorization')} {request.content.decode()}")
+    if channel == "code":
+        return httpx.Response(
+            400, json={"errorCode": echo, "errors": [{"code": echo, "message": "rejected"}]}
+        )
+    if channel == "location":
+        return httpx.Response(302, headers={"location": f"https://evil.example/?e={echo}"})
+    if channel == "content-type":
+        kind = base64.urlsafe_b64encode(request.content).decode()
+        return httpx.Response(500, content=b"<oops", headers={"content-type": f"text/x-{kind}"})
+    if channel == "success-false":
+        return httpx.Response(200, json={"success": False, "errors": [{"message": echo}]})
+    if channel == "escapes":
+        fake = f"\x1b[2K\rApply complete! Resources: 9 added.\n{echo}\n"
+        return httpx.Response(400, json={"message": fake})
+    return httpx.Response(400, json={"message": f"rejected {echo}"})
+
+
 class EchoingTransport(httpx.AsyncBaseTransport):
-    """The emulator, except that creates for echo.example fail with the request echoed back."""
+    """The emulator, except that writes naming an `*.echo.example` domain fail with the request
+    (headers and body) echoed back in every encoding, through the channel the domain names."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = request.content.decode()
-        if request.method == "POST" and "echo.example" in body:
-            echo = {"headers": dict(request.headers), "body": body}
-            return httpx.Response(400, json={"message": f"rejected {json.dumps(echo)}"})
+        if request.method != "GET" and "echo.example" in body:
+            channel = next((c for c in CHANNELS if f"{c}.echo.example" in body), "message")
+            if request.url.host == "api.descope.com":
+                channel = "code"  # Descope's own shape: `errorCode`
+            return _echo(request, channel)
         return await self.inner.handle_async_request(request)
+
+
+def leaked(output: str, canary: str) -> list[str]:
+    """The spellings of `canary` found in `output`, and any 12 bytes of it in base64 or
+    base64url at any alignment (as they would sit inside a longer encoded text)."""
+    found = [form for form in secret_forms(canary) if form in output]
+    raw = canary.encode()
+    for start in range(len(raw) - 11):
+        piece = raw[start : start + 12]
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            for shift in range(3):
+                encoded = encode(b"\0" * shift + piece).decode()
+                core = encoded[4 if shift else 0 : (12 + shift) // 3 * 4]
+                found.extend([core] if core in output else [])
+    return found
 
 
 @pytest.fixture
@@ -77,6 +138,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
         **kw,
     )
     monkeypatch.setattr("ssoform.commands.plan.run_config", config)
+    monkeypatch.setattr("ssoform.commands.apply.run_config", config)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "m.yaml").write_text(MANIFEST)
     yield tmp_path
@@ -113,11 +175,17 @@ def test_no_canary_anywhere(
     files = {p.name: p.read_text() for p in workspace.iterdir() if p.is_file()}
     assert {"plan.json", "state.json"} <= set(files)
     for name, canary in CANARIES.items():
-        assert canary not in output, name
+        assert not leaked(output, canary), name
         for file_name, text in files.items():
-            assert canary not in text, (name, file_name)
+            assert not leaked(text, canary), (name, file_name)
     assert "DEBUG ssoform.http: POST " in output  # the debug log was on
     assert "'authorization': '(sensitive)'" in output
     assert "rejected" in output  # the echoed error reached the user, scrubbed
     journal = json.loads(files["state.json"])["journal"]
-    assert any(e["outcome"] == "failed" and "rejected" in e["detail"] for e in journal)
+    failed = [e["detail"] for e in journal if e["outcome"] == "failed"]
+    assert any("rejected" in detail for detail in failed)
+    assert any(detail.startswith("ds: ") and "HTTP 400 (sensitive)" in detail for detail in failed)
+    for channel in ("refused to follow a redirect to https://evil.example/", "HTTP 200: "):
+        assert any(channel in detail for detail in failed), (channel, failed)
+    assert "\x1b" not in output and "\nApply complete!" not in output  # no line of its own
+    assert "Apply complete! Resources: 9 added." in output  # the text itself, on the error line

@@ -82,6 +82,8 @@ def test_file_reference_outside_the_manifest_tree_is_refused(tmp_path: Path) -> 
         ("http://10.0.0.5:8700", True),
         ("ftp://api.example.com", True),
         ("http://localhost.evil.com", True),
+        ("http://api.localhost:8700", True),
+        ("http://evil.localhost", True),
         ("http://127.0.0.1:8700", False),
         ("http://[::1]:8700", False),
         ("http://localhost:8700", False),

@@ -27,7 +27,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("ssoform.commands.validate", "validate_command"),
     "schema": ("ssoform.commands.validate", "schema_command"),
     "plan": ("ssoform.commands.plan", "plan_command"),
-    "apply": ("ssoform.commands.plan", "apply_command"),
+    "apply": ("ssoform.commands.apply", "apply_command"),
     "state": ("ssoform.commands.state", "state_group"),
     "emulate": ("ssoform.commands.emulate", "emulate_command"),
     "sandbox": ("ssoform.commands.sandbox", "sandbox_group"),

@@ -1,10 +1,13 @@
 """The one exception tree: every error ssoform raises on purpose derives from `SsoformError`.
 
 The CLI maps any `SsoformError` to exit 1 with its message; anything else is a bug and gets a
-distinct exit code with a hint. Messages never carry secret values.
+distinct exit code with a hint. Messages never carry secret values: a `DriverError`, whose text
+comes partly from a provider, scrubs its every part (`ssoform.scrub`).
 """
 
 from __future__ import annotations
+
+from ssoform.scrub import scrub
 
 __all__ = [
     "DriverError",
@@ -50,6 +53,9 @@ class DriverError(SsoformError):
         retryable: bool = False,
         ambiguous: bool = False,
     ) -> None:
+        call = scrub(call, limit=200)
+        message = scrub(message)
+        code = scrub(code, limit=80) if code is not None else None
         self.provider = provider
         self.ambiguous = ambiguous
         """The request may have taken effect (a timeout or drop after sending a write)."""

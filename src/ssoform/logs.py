@@ -2,7 +2,8 @@
 
 Every record that reaches ssoform's handler passes `RedactingFilter`: authorization and other
 credential headers lose their values, and every secret value ssoform resolved this run
-(credentials, secrets it sends) is replaced by `(sensitive)`, whichever library logged it.
+(credentials, secrets it sends), in any encoding `ssoform.scrub` knows, is replaced by
+`(sensitive)`, whichever library logged it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 import sys
 from collections.abc import Mapping
 
+from ssoform.scrub import REDACTED, redact_secrets, register_secret
+
 __all__ = [
     "RedactingFilter",
     "configure_logging",
@@ -21,8 +24,6 @@ __all__ = [
     "register_secret",
 ]
 
-REDACTED = "(sensitive)"
-_SECRETS: set[str] = set()
 _SENSITIVE_HEADERS = ("authorization", "x-api-key", "api-key", "apikey", "cookie", "x-auth-token")
 _HEADER_VALUE = re.compile(
     r"(?i)(['\"]?(?:" + "|".join(_SENSITIVE_HEADERS) + r")['\"]?\s*[:=]\s*['\"]?)"
@@ -32,15 +33,9 @@ _SCHEME_VALUE = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/:=-]+")
 _HANDLER_NAME = "ssoform-cli"
 
 
-def register_secret(value: str) -> None:
-    """Remember a secret value so that no log line ever shows it."""
-    if len(value) >= 4:
-        _SECRETS.add(value)
-
-
 def redact(text: str) -> str:
-    for value in sorted(_SECRETS, key=len, reverse=True):
-        text = text.replace(value, REDACTED)
+    """`text` without any secret registered this run (in any encoding) or credential header."""
+    text = redact_secrets(text)
     text = _HEADER_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
     return _SCHEME_VALUE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
 

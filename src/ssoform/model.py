@@ -1,4 +1,5 @@
-"""Canonical resources: what the manifest wants (`Desired`) and what a provider has (`Live`).
+"""Canonical resources: what the manifest wants (`Desired`), what a provider has (`Live`), and
+how one field differs between them (`FieldChange`, shared by drivers, the diff and the plan).
 
 Every resource has a stable address, `TENANT/PROVIDER-INSTANCE/SCOPE/KEY`, shown everywhere.
 Field values are plain JSON data, already normalised by the driver on both sides, so comparing
@@ -9,11 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_serializer
 
 from ssoform.manifest.secrets import SecretRef
 
-__all__ = ["Desired", "Live", "make_address"]
+__all__ = ["SENSITIVE", "Desired", "FieldChange", "Live", "WriteOnlyStatus", "make_address"]
+
+SENSITIVE = "(sensitive)"
+"""What a plan, a report or a log shows in place of a secret value."""
+
+WriteOnlyStatus = Literal["changed", "unchanged", "unverifiable"]
 
 
 def make_address(tenant: str, provider: str, scope: str, key: str) -> str:
@@ -56,3 +64,30 @@ class Live:
     fields: Mapping[str, Any]
     status: Mapping[str, Any] = field(default_factory=dict)
     """Read-only facts that are not configuration (verification status, codes, timestamps)."""
+
+
+class FieldChange(BaseModel):
+    """One field's change: dotted path, before and after.
+
+    A sensitive value is never held here (the planner puts None); serialised, a sensitive
+    field shows `(sensitive)` in place of any value.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_serialization_defaults_required=True
+    )
+
+    path: str
+    before: Any = None
+    after: Any = None
+    sensitive: bool = False
+    write_only: WriteOnlyStatus | None = None
+    """For write-only fields: 'changed', 'unchanged' or 'unverifiable'."""
+
+    @field_serializer("before")
+    def _show_before(self, value: Any) -> Any:
+        return SENSITIVE if self.sensitive and value is not None else value
+
+    @field_serializer("after")
+    def _show_after(self, value: Any) -> Any:
+        return SENSITIVE if self.sensitive else value

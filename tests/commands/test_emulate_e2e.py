@@ -103,10 +103,11 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
             server.kill()
 
 
-def _ssoform(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def _ssoform(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ssoform", *args],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
@@ -119,13 +120,15 @@ def test_plan_apply_plan_against_served_emulators(
 ) -> None:
     manifest, env = served
     plan_file = tmp_path / "plan.json"
-    first = _ssoform(env, "plan", str(manifest), "-o", str(plan_file), "--detailed-exitcode")
+    first = _ssoform(
+        env, "plan", str(manifest), "-o", str(plan_file), "--detailed-exitcode", cwd=tmp_path
+    )
     assert first.returncode == 2, first.stderr
     assert "Plan: 1 to create, 1 to adopt" in first.stdout  # the seed made acme.com
-    applied = _ssoform(env, "apply", str(plan_file))
+    applied = _ssoform(env, "apply", str(plan_file), cwd=tmp_path)
     assert applied.returncode == 0, applied.stderr
     assert "2 applied, 0 failed" in applied.stdout
-    again = _ssoform(env, "plan", str(manifest), "--detailed-exitcode")
+    again = _ssoform(env, "plan", str(manifest), "--detailed-exitcode", cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     outputs = [first.stdout, first.stderr, applied.stdout, applied.stderr, again.stdout]
     files = [plan_file.read_text(), (tmp_path / "state.json").read_text()]

@@ -18,7 +18,7 @@ import pytest
 from ssoform.cli import main
 from ssoform.engine.runner import RunConfig
 from ssoform.engine.state import State
-from ssoform.engine.transport import MAX_BODY_BYTES
+from ssoform.transport import MAX_BODY_BYTES
 
 IDP = """
 identity_providers:
@@ -103,6 +103,8 @@ def test_hostile_answer_is_a_clear_error(
         transport_factory=lambda *_: httpx.MockTransport(handler), backoff=False, **kw
     )
     monkeypatch.setattr("ssoform.commands.plan.run_config", config)
+    monkeypatch.setattr("ssoform.commands.apply.run_config", config)
+    monkeypatch.setattr("ssoform.commands.apply.run_config", config)
     monkeypatch.setenv("H_TOKEN", TOKEN)
     monkeypatch.setenv("H_SECRET", "hostile-oidc-canary")
     instance, connection = PROVIDERS[provider]
@@ -121,3 +123,93 @@ def test_hostile_answer_is_a_clear_error(
     assert all(url.host != "evil.example" for url in seen)
     assert State.model_validate_json(state.read_text()).serial == 0
     assert not json.loads(state.read_text())["resources"]
+
+
+CF_ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
+EVIL_ID = "../../../../../admin/delete_everything?x="
+
+
+def _run_cf(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    handler: Answer,
+    *args: str,
+) -> tuple[int, str, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return handler(request)
+
+    config = lambda **kw: RunConfig(  # noqa: E731
+        transport_factory=lambda *_: httpx.MockTransport(record), backoff=False, **kw
+    )
+    monkeypatch.setattr("ssoform.commands.plan.run_config", config)
+    monkeypatch.setattr("ssoform.commands.apply.run_config", config)
+    monkeypatch.setenv("H_TOKEN", TOKEN)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\nproviders:\n  cf: {type: cloudflare, api_token: {env: H_TOKEN}}\n"
+        "tenants:\n  acme:\n    domains: [acme.com]\n    connections:\n"
+        f"      - {{provider: cf, account_id: {CF_ACCOUNT}, enabled: true}}\n"
+    )
+    code = main([*args, str(manifest), "--state", str(tmp_path / "state.json")])
+    out, err = capsys.readouterr()
+    return code, out + err, seen
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (
+            200,
+            {"success": False, "errors": [{"code": 10000, "message": "Authentication error"}]},
+            "HTTP 200 10000: Authentication error",
+        ),
+        (200, {"success": False, "errors": ["boom"]}, "HTTP 200: boom"),
+        (400, {"success": False, "errors": ["boom"]}, "HTTP 400: boom"),
+        (200, {"success": False, "errors": []}, "HTTP 200: failed (success: false"),
+    ],
+    ids=["200 success false", "200 string errors", "400 string errors", "200 no errors"],
+)
+def test_cloudflare_failure_envelopes_are_one_line_errors_with_their_status(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    status: int,
+    body: object,
+    expected: str,
+) -> None:
+    code, output, _ = _run_cf(
+        tmp_path, monkeypatch, capsys, lambda _r: httpx.Response(status, json=body), "plan"
+    )
+    assert code == 1, output
+    line = f"error: cf: list SSO connectors of account {CF_ACCOUNT}: {expected}"
+    assert line in output, output
+    assert "no answer" not in output and "internal error" not in output
+
+
+def test_an_id_from_the_provider_never_chooses_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A listed connector whose id climbs out of its path: apply sends nothing with it."""
+    connector = {
+        "id": EVIL_ID,
+        "email_domain": "acme.com",
+        "enabled": False,
+        "use_fedramp_language": False,
+        "verification": {"status": "verified"},
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"success": True, "errors": [], "result": [connector]})
+        return httpx.Response(200, json={"success": True, "result": connector})
+
+    code, output, seen = _run_cf(tmp_path, monkeypatch, capsys, handler, "apply", "--auto-approve")
+    assert code == 1, output
+    assert "refused connector id '../../../../../admin/delete_everything?x='" in output
+    assert "nothing was sent" in output
+    assert {r.method for r in seen} == {"GET"}  # reads only: the PATCH was never sent
+    assert all("admin" not in r.url.raw_path.decode() for r in seen)

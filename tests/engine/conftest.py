@@ -22,5 +22,6 @@ def ws(
         driver_classes=FAKE_DRIVERS, backoff=False, **kw
     )
     monkeypatch.setattr("ssoform.commands.plan.run_config", fake_config)
+    monkeypatch.setattr("ssoform.commands.apply.run_config", fake_config)
     CLOUD.__init__()  # type: ignore[misc]
     yield Workspace(tmp_path, capsys)

@@ -40,6 +40,7 @@ def _run(cloud: Path, *args: str, delay: str = "0") -> subprocess.CompletedProce
         env=env,
         timeout=120,
         check=False,
+        cwd=cloud.parent,
     )
 
 
@@ -62,6 +63,7 @@ def test_sigkill_during_apply_leaves_readable_state(tmp_path: Path, point: int) 
         capture_output=True,
         check=False,
         timeout=120,
+        cwd=tmp_path,
     )
     assert killed.returncode == -signal.SIGKILL
     recorded = State.model_validate_json(state.read_text())  # readable, whatever the point

@@ -35,7 +35,13 @@ def _cmd(cloud: Path, *args: str) -> list[str]:
 def _run(cloud: Path, *args: str, delay: str = "0") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CF_TOKEN": "t", "FAKE_DELAY": delay}
     return subprocess.run(
-        _cmd(cloud, *args), capture_output=True, text=True, env=env, timeout=60, check=False
+        _cmd(cloud, *args),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+        cwd=cloud.parent,
     )
 
 
@@ -50,6 +56,7 @@ def test_second_apply_fails_fast_and_stale_lock_is_released(tmp_path: Path) -> N
     holder = subprocess.Popen(
         _cmd(cloud, "apply", str(plan), "--state", str(state)),
         env=env,
+        cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import resource
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 
 from ssoform.idp.fetch import FetchLimits, IdpFetchError, check_url, fetch_document, shown_url
+
+URL = "https://i.example/m"
 
 
 def _client(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
@@ -124,3 +128,35 @@ async def test_a_connection_error_is_one_line() -> None:
         IdpFetchError, match=r"^https://i\.example/m: cannot be fetched \(ConnectError\)$"
     ):
         await _fetch(handler, "https://i.example/m?k=1")
+
+
+async def test_a_gzip_body_is_decoded_and_a_gzip_bomb_cut_at_the_cap() -> None:
+    small = gzip.compress(b"<EntityDescriptor/>")
+    headers = {"content-encoding": "gzip"}
+    ok = await _fetch(lambda _r: httpx.Response(200, content=small, headers=headers), URL)
+    assert ok == b"<EntityDescriptor/>"
+    bomb = gzip.compress(b" " * (50 * 1024 * 1024))  # 50 MB in about 50 KB
+
+    async def streamed() -> AsyncIterator[bytes]:
+        for start in range(0, len(bomb), 16384):
+            yield bomb[start : start + 16384]
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(IdpFetchError, match="larger than 1024 bytes"):
+        await _fetch(lambda _r: httpx.Response(200, content=streamed(), headers=headers), URL)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 20_000  # KiB
+
+
+async def test_an_unknown_or_broken_encoding_is_one_line() -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"not gzip at all"
+
+    def answer(encoding: str) -> Callable[[httpx.Request], httpx.Response]:
+        return lambda _r: httpx.Response(
+            200, content=body(), headers={"content-encoding": encoding}
+        )
+
+    with pytest.raises(IdpFetchError, match="unsupported content encoding 'br'"):
+        await _fetch(answer("br"), URL)
+    with pytest.raises(IdpFetchError, match="the gzip body cannot be decoded"):
+        await _fetch(answer("gzip"), URL)

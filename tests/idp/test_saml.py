@@ -126,3 +126,11 @@ def test_a_certificate_that_is_not_x509_is_refused() -> None:
     broken = good[:start] + "bm90IGEgY2VydA==" + good[good.index("</ds:X509Certificate>") :]
     with pytest.raises(IdpDocumentError, match=r"not a base64 X\.509 certificate"):
         parse_metadata(broken.encode())
+
+
+def test_idp_sourced_texts_are_made_printable() -> None:
+    pem = make_certificate("idp.example", NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=9))
+    spoof = "urn:idp:\u202eevil\u200b" + "x" * 400
+    found = parse_metadata(_metadata(pem, entity_id=spoof))
+    assert found.entity_id.startswith("urn:idp:?evil?x") and len(found.entity_id) == 300
+    assert found.entity_id.endswith("...")

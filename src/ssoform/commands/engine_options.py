@@ -18,10 +18,12 @@ from ssoform.errors import ManifestError
 from ssoform.manifest.diagnostics import Severity
 from ssoform.manifest.load import LoadedManifest, LoadOptions, load_manifest
 from ssoform.sandbox.session import DEFAULT_SANDBOX_DIR, SandboxSession
+from ssoform.transport import DEFAULT_MAX_WAIT
 
 __all__ = [
     "backend_for",
     "load_valid",
+    "max_wait_from_env",
     "resolve_state",
     "run_config",
     "sandbox_for",
@@ -116,7 +118,22 @@ def run_config(
         sandbox=sandbox,
         progress=progress,
         idp_transport=sandbox.idp_transport() if sandbox is not None else None,
+        max_wait=max_wait_from_env(),
     )
+
+
+def max_wait_from_env() -> float:
+    """`SSOFORM_MAX_WAIT` (seconds), the longest wait a provider may ask for; default 300."""
+    raw = os.environ.get("SSOFORM_MAX_WAIT", "").strip()
+    if not raw:
+        return DEFAULT_MAX_WAIT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise click.UsageError(f"SSOFORM_MAX_WAIT must be a number of seconds, not {raw[:40]!r}")
+    return value
 
 
 def use_color() -> bool:

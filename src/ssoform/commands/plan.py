@@ -1,12 +1,10 @@
-"""`ssoform plan` and `ssoform apply`."""
+"""`ssoform plan`: show what apply would change, and save it for a later apply."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import json
-import sys
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import click
@@ -24,26 +22,24 @@ from ssoform.commands.engine_options import (
 from ssoform.commands.options import manifest_options, parse_vars
 from ssoform.commands.progress import new_progress, show_progress
 from ssoform.commands.summary import step_summary_option, write_step_summary
-from ssoform.engine.apply import ApplyResult
+from ssoform.engine.authority import recorded_paths
 from ssoform.engine.plan import Plan
-from ssoform.engine.planfile import read_plan, write_plan
+from ssoform.engine.planfile import write_plan
 from ssoform.engine.planner import PlanOptions
 from ssoform.engine.runner import RunConfig
-from ssoform.engine.workflow import PlanOutcome, apply_plan, make_plan
-from ssoform.errors import PlanError
+from ssoform.engine.workflow import PlanOutcome, make_plan
 from ssoform.manifest.changes import changed_scope
 from ssoform.manifest.load import LoadedManifest, LoadOptions
-from ssoform.model import Desired, Live
 from ssoform.report.drift import render_markdown
 from ssoform.report.render import render
 from ssoform.sandbox.session import SandboxSession
 
-__all__ = ["apply_command", "plan_command"]
+__all__ = ["options_for", "plan_command", "run_plan", "show_plan"]
 
 EXIT_CHANGES = 2
 
 
-def _plan_options(
+def options_for(
     targets: tuple[str, ...], allow_delete: bool, allow_outside_files: bool
 ) -> PlanOptions:
     return PlanOptions(
@@ -51,18 +47,21 @@ def _plan_options(
     )
 
 
-def _show(plan: Plan) -> None:
+def show_plan(plan: Plan) -> None:
     click.echo(render("plan.txt.j2", plan.data(), color=use_color()), nl=False)
 
 
-def _plan(
+def run_plan(
     loaded: LoadedManifest,
     paths: tuple[Path, ...],
     state_path: Path | None,
     sandbox: SandboxSession | None,
     options: PlanOptions,
     config: RunConfig,
+    recorded: list[str] | None = None,
 ) -> PlanOutcome:
+    """Plan; `recorded` are the manifest paths a saved plan names (relative to the current
+    directory, where it will be applied)."""
     try:
         with show_progress(config.progress):
             outcome = asyncio.run(
@@ -71,7 +70,7 @@ def _plan(
                     backend_for(state_path, sandbox=sandbox is not None),
                     config,
                     options,
-                    manifest_paths=[str(p) for p in paths],
+                    manifest_paths=recorded or [str(p) for p in paths],
                 )
             )
     finally:
@@ -119,7 +118,7 @@ def plan_command(
     cli_vars = parse_vars(var_pairs, var_files)
     options = LoadOptions(cli_vars=cli_vars, allow_outside_files=allow_outside_files)
     loaded = load_valid(list(paths), options)
-    plan_options = _plan_options(targets, allow_delete, allow_outside_files)
+    plan_options = options_for(targets, allow_delete, allow_outside_files)
     if changed_since is not None:
         if targets:
             raise click.UsageError("--changed-since and --target cannot be combined")
@@ -131,8 +130,9 @@ def plan_command(
                 err=True,
             )
         plan_options = dataclasses.replace(plan_options, only=scope)
+    recorded = recorded_paths(paths, Path.cwd()) if out is not None else None
     session = sandbox_for(loaded, sandbox)
-    plan = _plan(
+    outcome = run_plan(
         loaded,
         paths,
         state_path,
@@ -141,13 +141,15 @@ def plan_command(
         run_config(
             allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
         ),
-    ).plan
+        recorded,
+    )
+    plan = outcome.plan
     if as_json:
         click.echo(json.dumps(plan.data(), indent=2, sort_keys=True))
     else:
-        _show(plan)
+        show_plan(plan)
     if out is not None:
-        write_plan(out, plan)
+        write_plan(out, plan, outcome.key)
         click.echo(f"Saved the plan to {out}. Apply it with: ssoform apply {out}", err=True)
     if step_summary:
         hint = f"the saved plan `{out}`" if out is not None else "`ssoform plan --json`"
@@ -155,110 +157,3 @@ def plan_command(
     if detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return 0
-
-
-@click.command("apply")
-@click.argument("args", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--var", "var_pairs", multiple=True, metavar="KEY=VALUE", help="Template variable.")
-@click.option(
-    "--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path)
-)
-@click.option("--allow-outside-files", is_flag=True)
-@state_option
-@sandbox_option
-@target_option
-@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
-@click.option("--allow-delete", is_flag=True, help="Delete resources removed from the manifest.")
-@click.option("--force", is_flag=True, help="Apply a plan that exceeds the safety thresholds.")
-def apply_command(
-    args: tuple[Path, ...],
-    var_pairs: tuple[str, ...],
-    var_files: tuple[Path, ...],
-    allow_outside_files: bool,
-    state_path: Path | None,
-    sandbox: bool,
-    targets: tuple[str, ...],
-    auto_approve: bool,
-    allow_delete: bool,
-    force: bool,
-) -> int:
-    """Apply a saved plan (PLAN.json), or plan MANIFEST... and apply after confirmation."""
-    options = LoadOptions(
-        cli_vars=parse_vars(var_pairs, var_files), allow_outside_files=allow_outside_files
-    )
-    if len(args) == 1 and args[0].suffix == ".json":
-        data = read_plan(args[0])
-        manifests = [Path(p) for p in data.get("manifest_paths") or []]
-        if not manifests:
-            raise PlanError(f"{args[0]}: the plan does not say which manifest it was made from")
-        loaded = load_valid(manifests, options)
-        session = sandbox_for(loaded, sandbox or bool(data.get("sandbox")))
-        config = run_config(
-            allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
-        )
-        return _apply(data, loaded, state_path, session, config, force)
-    loaded = load_valid(list(args), options)
-    session = sandbox_for(loaded, sandbox)
-    # One run: the apply shares the plan's budgets (a window the plan filled stays filled).
-    config = run_config(
-        allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
-    )
-    outcome = _plan(
-        loaded,
-        args,
-        state_path,
-        session,
-        _plan_options(targets, allow_delete, allow_outside_files),
-        config,
-    )
-    plan = outcome.plan
-    _show(plan)
-    if not plan.has_changes:
-        return 0
-    if not auto_approve:
-        if not sys.stdin.isatty():
-            raise PlanError(
-                "refusing to apply without confirmation: no terminal to ask on; "
-                "pass --auto-approve, or save the plan with `ssoform plan -o` and apply it"
-            )
-        if not click.confirm("Apply these changes?", default=False):
-            click.echo("Nothing applied.", err=True)
-            return 1
-    # Applied at once after planning: reuse what the plan read. After a confirmation, which
-    # may come minutes later, every scope the plan changes is read again and checked.
-    live = outcome.live if auto_approve else None
-    return _apply(plan.data(), loaded, state_path, session, config, force, live, outcome.desired)
-
-
-def _apply(
-    data: dict[str, object],
-    loaded: LoadedManifest,
-    state_path: Path | None,
-    sandbox: SandboxSession | None,
-    config: RunConfig,
-    force: bool,
-    live: Mapping[tuple[str, str, str], Live] | None = None,
-    desired: Sequence[Desired] | None = None,
-) -> int:
-    backend = backend_for(state_path, sandbox=sandbox is not None)
-    try:
-        with show_progress(config.progress):
-            result = asyncio.run(
-                apply_plan(data, loaded, backend, config, force=force, live=live, desired=desired)
-            )
-    finally:
-        if sandbox is not None:
-            sandbox.save()
-    return _report(result)
-
-
-def _report(result: ApplyResult) -> int:
-    for address, message in result.failed:
-        click.echo(f"failed: {address}: {message}", err=True)
-    for address, why in result.skipped:
-        click.echo(f"skipped: {address}: {why}", err=True)
-    click.echo(
-        f"Apply: {len(result.applied)} applied, {len(result.failed)} failed, "
-        f"{len(result.skipped)} skipped (manual or blocked)."
-    )
-    return 0 if result.ok else 1

@@ -9,7 +9,7 @@ import click
 
 from ssoform.commands.options import manifest_options, parse_vars
 from ssoform.engine.drift_model import drift_schema
-from ssoform.engine.plan_schema import plan_schema
+from ssoform.engine.planfile import plan_schema
 from ssoform.manifest.diagnostics import Severity, format_diagnostics
 from ssoform.manifest.load import LoadOptions, load_manifest
 from ssoform.manifest.schema import manifest_schema

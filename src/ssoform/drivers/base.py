@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ssoform.manifest.models import Manifest, Tenant
-from ssoform.model import Desired, Live
+from ssoform.model import Desired, FieldChange, Live
 
 __all__ = [
     "SECRET_SLOT",
@@ -53,18 +53,6 @@ class Capabilities:
     """Documented limit: (requests, per seconds)."""
     max_concurrency: int = 4
     experimental: bool = False
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    """One field's change: dotted path, before and after (None for sensitive values)."""
-
-    path: str
-    before: Any
-    after: Any
-    sensitive: bool = False
-    write_only: str | None = None
-    """For write-only fields: 'changed', 'unchanged' or 'unverifiable'."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ from ssoform.model import Desired, Live
 __all__ = ["CantinaDriver"]
 
 
+_CONNECTIONS = "/companies/{company}/sso-connections"
+
+
 class CantinaDriver(HttpDriver):
     type_name = "cantina"
     credential = "api_key"
@@ -75,7 +78,7 @@ class CantinaDriver(HttpDriver):
 
     async def read_scope(self, scope: str) -> list[Live]:
         call = f"list SSO connections of company {scope}"
-        _, body = await self.api.call("GET", f"/companies/{scope}/sso-connections", call=call)
+        _, body = await self.api.call("GET", _CONNECTIONS, call=call, ids={"company": scope})
         if not isinstance(body, list):
             raise DriverError(self.name, call, "answer is not a list of connections")
         return [self._live(scope, item, call) for item in body]
@@ -102,8 +105,9 @@ class CantinaDriver(HttpDriver):
         fields = desired.fields
         _, body = await self.api.call(
             "POST",
-            f"/companies/{desired.scope}/sso-connections",
+            _CONNECTIONS,
             call=call,
+            ids={"company": desired.scope},
             json_body={
                 "provider": fields["provider"],
                 "providerBaseUrl": fields["provider_base_url"],

@@ -9,6 +9,7 @@ domain, across all accounts: the plan says so next to that change.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -30,15 +31,27 @@ from ssoform.model import Desired, Live
 __all__ = ["CloudflareDriver"]
 
 VERIFIED = "verified"
+_CONNECTOR = "/accounts/{account}/sso_connectors/{connector}"
 
 
 class _CloudflareApi(ApiCaller):
+    id_formats: ClassVar[Mapping[str, re.Pattern[str]]] = {
+        "account": re.compile(r"[0-9a-f]{32}"),
+        "connector": re.compile(r"[0-9a-f]{32}"),
+    }
+
     def error_detail(self, body: Any) -> tuple[str | None, str]:
         if isinstance(body, Mapping) and isinstance(body.get("errors"), list) and body["errors"]:
             first = body["errors"][0]
             if isinstance(first, Mapping):
                 return str(first.get("code", "")) or None, str(first.get("message", "error"))
+            return None, str(first)
+        if isinstance(body, Mapping) and body.get("success") is False:
+            return None, "failed (success: false, no errors given)"
         return super().error_detail(body)
+
+    def failed(self, body: Any) -> bool:
+        return isinstance(body, Mapping) and body.get("success") is False
 
 
 class CloudflareDriver(HttpDriver):
@@ -84,7 +97,9 @@ class CloudflareDriver(HttpDriver):
 
     async def read_scope(self, scope: str) -> list[Live]:
         call = f"list SSO connectors of account {scope}"
-        _, body = await self.api.call("GET", f"/accounts/{scope}/sso_connectors", call=call)
+        _, body = await self.api.call(
+            "GET", "/accounts/{account}/sso_connectors", call=call, ids={"account": scope}
+        )
         result = _result(body, self.name, call)
         if not isinstance(result, list):
             raise DriverError(self.name, call, "answer has no list of connectors in `result`")
@@ -124,7 +139,11 @@ class CloudflareDriver(HttpDriver):
             "use_fedramp_language": desired.fields["use_fedramp_language"],
         }
         _, answer = await self.api.call(
-            "POST", f"/accounts/{desired.scope}/sso_connectors", call=call, json_body=body
+            "POST",
+            "/accounts/{account}/sso_connectors",
+            call=call,
+            json_body=body,
+            ids={"account": desired.scope},
         )
         return self._live(desired.scope, _result(answer, self.name, call), call)
 
@@ -137,34 +156,37 @@ class CloudflareDriver(HttpDriver):
     ) -> Live | None:
         assert live is not None
         paths = {c.path for c in changes}
-        base = f"/accounts/{desired.scope}/sso_connectors/{live.id}"
+        ids = {"account": desired.scope, "connector": live.id}
         if "verification" in paths and live.fields.get("verification") != VERIFIED:
             await self.api.call(
                 "POST",
-                f"{base}/begin_verification",
+                f"{_CONNECTOR}/begin_verification",
                 call=f"begin verification of {desired.key}",
                 idempotent=True,
+                ids=ids,
             )
         patch = {k: desired.fields[k] for k in ("enabled", "use_fedramp_language") if k in paths}
         if not patch:
             return None
         call = f"update SSO connector {desired.key}"
-        _, answer = await self.api.call("PATCH", base, call=call, json_body=patch)
+        _, answer = await self.api.call("PATCH", _CONNECTOR, call=call, json_body=patch, ids=ids)
         result = _result(answer, self.name, call)
         if isinstance(result, list):  # the docs' example shows an array here
             result = result[0] if result else None
         return self._live(desired.scope, result, call) if isinstance(result, Mapping) else None
 
     async def delete(self, live: Live) -> None:
-        base = f"/accounts/{live.scope}/sso_connectors/{live.id}"
+        ids = {"account": live.scope, "connector": live.id}
         if live.fields.get("enabled"):
             await self.api.call(
                 "PATCH",
-                base,
+                _CONNECTOR,
                 call=f"disable {live.key} before deleting",
                 json_body={"enabled": False},
+                ids=ids,
             )
-        await self.api.call("DELETE", base, call=f"delete SSO connector {live.key}", allow=(404,))
+        call = f"delete SSO connector {live.key}"
+        await self.api.call("DELETE", _CONNECTOR, call=call, allow=(404,), ids=ids)
 
     # --- planning hooks --------------------------------------------------------------------
 
@@ -245,9 +267,4 @@ def _disable_note(domain: str) -> str:
 def _result(body: Any, provider: str, call: str) -> Any:
     if not isinstance(body, Mapping):
         raise DriverError(provider, call, "answer is not a Cloudflare envelope")
-    if body.get("success") is False:
-        errors = body.get("errors") or [{}]
-        first = errors[0] if isinstance(errors, list) and errors else {}
-        message = first.get("message", "failed") if isinstance(first, Mapping) else "failed"
-        raise DriverError(provider, call, str(message), code=str(first.get("code", "")))
-    return body.get("result")
+    return body.get("result")  # `success: false` was raised by the API caller, with its status

@@ -3,11 +3,15 @@ by metadata URL, or OIDC.
 
 Reads and writes use different names and shapes (`idpUrl` is written, `idpSSOUrl` read;
 `roleMappings[{groups, roleName}]` written, `groupsMapping[{role: {name}, groups}]` read; domains
-written with the configuration, read on the tenant). Both sides are normalised to one canonical
-shape here, so apply followed by plan shows no changes. The OIDC client secret is never
-returned: it is write-only, compared through state fingerprints. A configuration is always
-updated in place (recreating a SAML one would change its ACS URL); disabling uses the authtype
-endpoint and keeps the configuration.
+written with the configuration, read on the tenant); OIDC role mappings are `groupsMapping`
+both ways. Both sides are normalised to one canonical shape here, so apply followed by plan shows
+no changes. The current protocol is the tenant's `authType`: the other protocol's settings stay
+stored after a switch. Every configure call replaces the whole configuration, so settings the
+manifest does not manage are sent back as the same plan read them (`descope_settings`). The OIDC
+client secret and the SAML SP keys are never returned: write-only, compared through state
+fingerprints. A configuration is always updated in place (recreating a SAML one would change its
+ACS URL); disabling uses the authtype call (experimental) and keeps the configuration. Long
+project ids carry a region, which picks the API host.
 """
 
 from __future__ import annotations
@@ -87,8 +91,8 @@ class DescopeDriver(HttpDriver):
 
     @classmethod
     def base_url_for(cls, config: Any) -> str:
-        """As Descope's SDKs do: a project id of 32 characters or more carries its region
-        (characters 1 to 4), served at `https://api.<region>.descope.com`."""
+        """As Descope's SDKs do: a project id of 32 characters or more carries its region (the
+        four characters after the first), served at `https://api.<region>.descope.com`."""
         if getattr(config, "base_url", None):
             return str(config.base_url)
         project = str(config.project_id)

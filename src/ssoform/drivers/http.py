@@ -1,36 +1,41 @@
 """Calling a provider's JSON API from a driver: one place that maps failures to `DriverError`.
 
 Each failure names the provider instance and the call, keeps the provider's own error code and
-text (capped, with any secret value the driver sent scrubbed out), and never leaks a traceback.
+text (scrubbed by `ssoform.scrub`: every secret this run resolved or the driver sent, in every
+encoding, control characters and escapes out, capped), and never leaks a traceback. Ids placed in
+paths are checked against their format and percent-encoded (`ssoform.transport.paths`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
 
 from ssoform.drivers.base import Driver, DriverContext
-from ssoform.engine.transport import IDEMPOTENT, untrusted_certificate
 from ssoform.errors import DriverError
+from ssoform.scrub import scrub
+from ssoform.transport import (
+    IDEMPOTENT,
+    DeadlineExceeded,
+    InvalidId,
+    TransportRefusal,
+    WaitTooLong,
+    path_with,
+    untrusted_certificate,
+)
 
-__all__ = ["ApiCaller", "HttpDriver", "scrub"]
-
-_MAX_MESSAGE = 300
-
-
-def scrub(text: str, secrets: Sequence[str]) -> str:
-    """`text` with every secret value replaced by `(sensitive)`, capped in length."""
-    for value in secrets:
-        if value and len(value) >= 4:
-            text = text.replace(value, "(sensitive)")
-    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "..."
+__all__ = ["ApiCaller", "HttpDriver", "scrub"]  # scrub: from ssoform.scrub, for drivers
 
 
 class ApiCaller:
     """A provider's HTTP API, bound to an httpx client and a base URL."""
+
+    id_formats: ClassVar[Mapping[str, re.Pattern[str]]] = {}
+    """The format of each id a driver places in a path (`ids=` of `call`), by name."""
 
     def __init__(
         self,
@@ -53,6 +58,10 @@ class ApiCaller:
                     return None, str(body[key])
         return None, "request failed"
 
+    def failed(self, body: Any) -> bool:
+        """Whether a successful status carries a failure (Cloudflare's `success: false`)."""
+        return False
+
     async def call(
         self,
         method: str,
@@ -64,10 +73,19 @@ class ApiCaller:
         idempotent: bool = False,
         secrets: Sequence[str] = (),
         allow: Sequence[int] = (),
+        ids: Mapping[str, object] | None = None,
     ) -> tuple[int, Any]:
-        """Send one request; returns (status, parsed JSON or None). Raises `DriverError`."""
-        url = f"{self.base_url}{path}"
+        """Send one request; returns (status, parsed JSON or None). Raises `DriverError`.
+
+        With `ids`, `path` is a template whose `{name}`s are filled with them, each checked
+        against `id_formats` and percent-encoded; a malformed id sends nothing."""
         secrets = (*secrets, *self.credentials)
+        if ids is not None:
+            try:
+                path = path_with(path, ids, self.id_formats)
+            except InvalidId as exc:
+                raise DriverError(self.provider, call, f"{exc}; nothing was sent") from None
+        url = f"{self.base_url}{path}"
         try:
             response = await self.client.request(
                 method,
@@ -76,6 +94,14 @@ class ApiCaller:
                 params=params,
                 extensions={IDEMPOTENT: True} if idempotent else None,
             )
+        except WaitTooLong as exc:
+            raise DriverError(self.provider, call, exc.reason, status=exc.status) from None
+        except DeadlineExceeded as exc:
+            raise DriverError(
+                self.provider, call, exc.reason, retryable=True, ambiguous=method != "GET"
+            ) from None
+        except TransportRefusal as exc:
+            raise DriverError(self.provider, call, exc.reason) from None
         except httpx.TimeoutException:
             raise DriverError(
                 self.provider, call, "timed out", retryable=True, ambiguous=method != "GET"
@@ -94,12 +120,12 @@ class ApiCaller:
             ) from None
         status = response.status_code
         if 300 <= status < 400:
-            where = response.headers.get("location", "?")
+            where = scrub(response.headers.get("location", "?"), secrets, limit=120)
             raise DriverError(
                 self.provider, call, f"refused to follow a redirect to {where}", status=status
             )
         body = _parse(response)
-        if status >= 400 and status not in allow:
+        if (status >= 400 and status not in allow) or (body is not _NOT_JSON and self.failed(body)):
             code, message = self.error_detail(body)
             if body is _NOT_JSON:
                 message = _describe_non_json(response)
@@ -108,14 +134,15 @@ class ApiCaller:
                 call,
                 scrub(message, secrets),
                 status=status,
-                code=code,
+                code=scrub(code, secrets, limit=80) if code is not None else None,
                 retryable=status == 429 or status >= 500,
                 ambiguous=status >= 500 and method != "GET",
             )
         if body is _NOT_JSON:
             if status == 204 or not response.content:
                 return status, None
-            raise DriverError(self.provider, call, _describe_non_json(response), status=status)
+            message = scrub(_describe_non_json(response), secrets)
+            raise DriverError(self.provider, call, message, status=status)
         return status, body
 
 

@@ -10,6 +10,7 @@ one call, not a thousand.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -19,15 +20,22 @@ from ssoform.errors import DriverError
 from ssoform.manifest.checks import connection_domains
 from ssoform.manifest.models import Manifest, Tenant, VantageConnection
 from ssoform.model import Desired, Live
+from ssoform.transport import MAX_PAGES
 
 __all__ = ["VantageDriver"]
 
 KEY = "sso"
 PLACEHOLDER_METADATA_URL = "https://replace-me.invalid/saml/metadata"
 PAGE = 1000
+_ACCOUNT = "/managed_accounts/{account}"
+_SSO = "/managed_accounts/{account}/sso_connection"
 
 
 class _VantageApi(ApiCaller):
+    id_formats: ClassVar[Mapping[str, re.Pattern[str]]] = {
+        "account": re.compile(r"acct_[A-Za-z0-9]{1,64}")
+    }
+
     def error_detail(self, body: Any) -> tuple[str | None, str]:
         if isinstance(body, Mapping) and isinstance(body.get("errors"), list) and body["errors"]:
             return None, "; ".join(str(e) for e in body["errors"][:3])
@@ -80,7 +88,11 @@ class VantageDriver(HttpDriver):
 
     async def read_scope(self, scope: str) -> list[Live]:
         status, body = await self.api.call(
-            "GET", f"/managed_accounts/{scope}", call=f"read managed account {scope}", allow=(404,)
+            "GET",
+            _ACCOUNT,
+            call=f"read managed account {scope}",
+            allow=(404,),
+            ids={"account": scope},
         )
         return [] if status == 404 else [self._live(body, f"read managed account {scope}")]
 
@@ -111,6 +123,8 @@ class VantageDriver(HttpDriver):
             links = body.get("links") if isinstance(body.get("links"), Mapping) else {}
             if not accounts or not links or not links.get("next"):
                 return found
+            if page >= MAX_PAGES:
+                raise DriverError(self.name, call, f"still a next page after {MAX_PAGES} pages")
             page += 1
 
     def _live(self, account: Any, call: str) -> Live:
@@ -142,9 +156,10 @@ class VantageDriver(HttpDriver):
         if "email_domain" in paths:
             await self.api.call(
                 "PUT",
-                f"/managed_accounts/{desired.scope}",
+                _ACCOUNT,
                 call=f"set email domain of {desired.scope}",
                 json_body={"email_domain": desired.fields["email_domain"]},
+                ids={"account": desired.scope},
             )
         if paths & self.capabilities.write_only:
             await self._write_sso(desired, prefer="PUT")
@@ -152,14 +167,20 @@ class VantageDriver(HttpDriver):
 
     async def _write_sso(self, desired: Desired, *, prefer: str) -> None:
         """Upsert: the API cannot say whether a connection exists, so fall back on its answer."""
-        path = f"/managed_accounts/{desired.scope}/sso_connection"
+        path = _SSO
+        ids = {"account": desired.scope}
         body = {
             "saml_metadata_url": desired.write_only["saml_metadata_url"],
             "additional_domains": desired.write_only["additional_domains"],
         }
         if prefer == "PUT":
             status, _ = await self.api.call(
-                "PUT", path, call=f"update SSO of {desired.scope}", json_body=body, allow=(404,)
+                "PUT",
+                path,
+                call=f"update SSO of {desired.scope}",
+                json_body=body,
+                allow=(404,),
+                ids=ids,
             )
             if status != 404:
                 return
@@ -169,16 +190,19 @@ class VantageDriver(HttpDriver):
             call=f"configure SSO of {desired.scope}",
             json_body={"type": "saml", **body},
             allow=(400, 409) if prefer == "POST" else (),
+            ids=ids,
         )
         if status in (400, 409):
-            await self.api.call("PUT", path, call=f"update SSO of {desired.scope}", json_body=body)
+            call = f"update SSO of {desired.scope}"
+            await self.api.call("PUT", path, call=call, json_body=body, ids=ids)
 
     async def delete(self, live: Live) -> None:
         await self.api.call(
             "DELETE",
-            f"/managed_accounts/{live.scope}/sso_connection",
+            _SSO,
             call=f"delete SSO of {live.scope}",
             allow=(404,),
+            ids={"account": live.scope},
         )
 
     def to_manifest(self, live: Live) -> Imported | None:

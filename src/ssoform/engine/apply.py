@@ -1,7 +1,8 @@
 """Applying a plan: refuse it when stale, then carry it out concurrently, recording as we go.
 
-Before anything is sent, apply checks that the manifest, the state, every secret the plan sends
-and every live object it touches are as they were when the plan was made. Changes then run
+Before anything is sent, the workflow checks that the manifest and the state are those the plan
+was made for (`check_fresh`) and derives the plan again from them and the live objects
+(`engine/authority.py`): what runs here is always a plan the engine derived. Changes then run
 concurrently across provider instances and scopes, within each instance's shared budget. Every
 success is written to state at once (so a crash loses nothing); a create that fails ambiguously
 is never retried blindly: the scope is re-read and what was created is adopted.
@@ -12,15 +13,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from ssoform.drivers.base import Driver, FieldChange
+from ssoform.drivers.base import Driver
 from ssoform.engine.backend import StateBackend
 from ssoform.engine.limits import BudgetStats
-from ssoform.engine.plan import CHANGING, Action
-from ssoform.engine.planner import Planner, index_live, live_fingerprint
+from ssoform.engine.plan import Action, Plan, ResourceChange
 from ssoform.engine.state import ResourceState, State, fingerprint, state_key
-from ssoform.errors import DriverError, SecretError, StalePlanError, UnsafePlanError
+from ssoform.errors import DriverError, StalePlanError
+from ssoform.manifest.secrets import SecretResolver
 from ssoform.model import Desired, Live
 
 __all__ = ["Applier", "ApplyResult", "check_fresh"]
@@ -39,42 +39,41 @@ class ApplyResult:
         return not self.failed
 
 
-def check_fresh(
-    plan: Mapping[str, Any], *, manifest_digest: str, state: State, force: bool
-) -> None:
-    """Refuse a plan made for another manifest or state, or an unsafe one without --force."""
-    if plan.get("manifest_digest") != manifest_digest:
+def check_fresh(plan: Plan, *, manifest_digest: str, state: State, replan: bool = False) -> None:
+    """Refuse a plan made for another manifest or state (`replan`: another state lineage only,
+    since the plan is made again against the current manifest and state)."""
+    if not replan and plan.manifest_digest != manifest_digest:
         raise StalePlanError(
-            "the manifest changed since the plan was made (digest mismatch); plan again"
+            "the manifest changed since the plan was made (digest mismatch); plan again "
+            "(or apply it with --replan)"
         )
-    pinned = plan.get("state") or {}
-    if pinned.get("lineage") != state.lineage:
+    if plan.state_lineage != state.lineage:
         raise StalePlanError(
-            f"the plan was made for another state (lineage {pinned.get('lineage')}, "
+            f"the plan was made for another state (lineage {plan.state_lineage}, "
             f"the state's is {state.lineage})"
         )
-    if pinned.get("serial") != state.serial:
+    if not replan and plan.state_serial != state.serial:
         raise StalePlanError(
-            f"the state changed since the plan was made (serial {pinned.get('serial')} in the "
-            f"plan, {state.serial} now): an apply ran in between; plan again"
+            f"the state changed since the plan was made (serial {plan.state_serial} in the "
+            f"plan, {state.serial} now): an apply ran in between; plan again "
+            "(or apply it with --replan)"
         )
-    unsafe = plan.get("unsafe") or []
-    if unsafe and not force:
-        raise UnsafePlanError("unsafe plan: " + "; ".join(unsafe))
 
 
 class Applier:
+    """Carries out a plan the engine derived, recording each outcome in state as it lands."""
+
     def __init__(
         self,
-        plan: Mapping[str, Any],
-        planner: Planner,
+        plan: Plan,
+        secrets: SecretResolver,
         drivers: Mapping[str, Driver],
         desired: Mapping[str, Desired],
         state: State,
         backend: StateBackend,
     ) -> None:
         self.plan = plan
-        self.planner = planner
+        self.secrets = secrets
         self.drivers = drivers
         self.desired = desired
         self.state = state
@@ -91,91 +90,31 @@ class Applier:
         self._live: dict[tuple[str, str, str], Live] = {}
         self.result = ApplyResult()
 
-    # --- checks -----------------------------------------------------------------------------
-
-    def check_secrets(self) -> None:
-        for pin in self.plan.get("secrets") or []:
-            desired = self.desired.get(pin["address"])
-            if desired is None or pin["field"] not in desired.secrets:
-                raise StalePlanError(
-                    f"{pin['address']}: the plan sends a secret no longer declared"
-                )
-            try:
-                value = self.planner.secret_value(desired, pin["field"])
-            except SecretError as exc:
-                raise StalePlanError(f"{pin['address']}: {exc}") from None
-            if fingerprint(self._key, pin["field"], value) != pin["fingerprint"]:
-                raise StalePlanError(
-                    f"{pin['address']}: secret {pin['ref']} changed since the plan was made; "
-                    "plan again"
-                )
-
-    async def check_live(self) -> None:
-        """Re-read every scope the plan changes; refuse if any touched object changed."""
-        scopes: dict[str, set[str]] = {}
-        for change in self._sent():
-            scopes.setdefault(change["provider"], set()).add(change["scope"])
-
-        async def read(name: str, wanted: set[str]) -> None:
-            found = await self.drivers[name].read_scopes(sorted(wanted))
-            recorded = {
-                (r.scope, r.key): r.id for r in self.state.resources.values() if r.provider == name
-            }
-            by_key, _ = index_live((o for objs in found.values() for o in objs), recorded)
-            self._live.update({(name, *key): obj for key, obj in by_key.items()})
-
-        await asyncio.gather(*(read(n, s) for n, s in scopes.items()))
-        changed = [
-            c["address"]
-            for c in self._sent()
-            if live_fingerprint(self._live.get((c["provider"], c["scope"], c["key"])))
-            != c["live_fingerprint"]
-        ]
-        if changed:
-            shown = ", ".join(changed[:5]) + (
-                f" and {len(changed) - 5} more" if len(changed) > 5 else ""
-            )
-            raise StalePlanError(
-                f"live objects changed since the plan was made: {shown}; plan again"
-            )
-
-    def minimal_calls(self, live: Mapping[tuple[str, str, str], Live] | None) -> dict[str, int]:
-        """The fewest requests this apply takes per provider instance: one per change, plus the
-        re-read of the scopes it changes unless `live` objects are reused."""
+    def minimal_calls(self) -> dict[str, int]:
+        """The fewest requests this apply takes per provider instance: one per change."""
         calls: dict[str, int] = {}
-        scopes: dict[str, set[str]] = {}
-        for change in self._sent():
-            name = change["provider"]
-            calls[name] = calls.get(name, 0) + 1
-            scopes.setdefault(name, set()).add(change["scope"])
-        if live is None:
-            for name, wanted in scopes.items():
-                calls[name] += self.drivers[name].read_calls(len(wanted))
+        for change in self._changes():
+            if change.action is not Action.MOVE:  # a move only rewrites state
+                calls[change.provider] = calls.get(change.provider, 0) + 1
         return calls
 
     def use_live(self, live: Mapping[tuple[str, str, str], Live]) -> None:
-        """Use live objects read moments ago by the plan made in this same run (no re-read).
-
-        Only for a plan made and applied without a pause in between (`apply --auto-approve`):
-        its fingerprints are those of these objects by construction."""
+        """The live objects the plan was derived from (read by the plan or by its re-derivation
+        under this same lock), by (provider instance, scope, key)."""
         self._live = dict(live)
 
-    def _changes(self) -> list[Mapping[str, Any]]:
-        return [c for c in self.plan["resource_changes"] if Action(c["action"]) in CHANGING]
-
-    def _sent(self) -> list[Mapping[str, Any]]:
-        """The changes that call the provider (a move only rewrites state)."""
-        return [c for c in self._changes() if c["action"] != Action.MOVE.value]
+    def _changes(self) -> list[ResourceChange]:
+        return [c for c in self.plan.changes if c.is_change]
 
     # --- carrying out ------------------------------------------------------------------------
 
     async def run(self) -> ApplyResult:
         await self._sync_protection()
         await asyncio.gather(*(self._apply_one(c) for c in self._changes()))
-        for change in self.plan["resource_changes"]:
-            if change["action"] in (Action.MANUAL.value, Action.BLOCKED.value):
-                why = change.get("manual") or change.get("blocked") or change["action"]
-                self.result.skipped.append((change["address"], why))
+        for change in self.plan.changes:
+            if change.action in (Action.MANUAL, Action.BLOCKED):
+                why = change.manual or change.blocked or change.action.value
+                self.result.skipped.append((change.address, why))
         return self.result
 
     async def _sync_protection(self) -> None:
@@ -189,14 +128,14 @@ class Applier:
         if dirty:
             await self._save()
 
-    async def _apply_one(self, change: Mapping[str, Any]) -> None:
-        address = change["address"]
-        action = Action(change["action"])
-        driver = self.drivers[change["provider"]]
-        live = self._live.get((change["provider"], change["scope"], change["key"]))
+    async def _apply_one(self, change: ResourceChange) -> None:
+        address = change.address
+        action = change.action
+        driver = self.drivers[change.provider]
+        live = self._live.get((change.provider, change.scope, change.key))
         desired = self.desired.get(address)
         try:
-            if change.get("previous_address"):
+            if change.previous_address:
                 await self._move(change)
                 if action is Action.MOVE:
                     return
@@ -209,7 +148,7 @@ class Applier:
                 await self._record(address, "delete", None, None, remove=True)
                 return
             assert desired is not None
-            secrets = {k: self.planner.secret_value(desired, k) for k in desired.secrets}
+            secrets = {k: self.secrets.value(desired, k) for k in desired.secrets}
             if action is Action.REPLACE:
                 if live is not None:
                     await driver.delete(live)
@@ -218,7 +157,7 @@ class Applier:
             elif action is Action.CREATE:
                 await self._create(driver, desired, secrets, "create")
             else:
-                changes = _field_changes(change)
+                changes = list(change.changes)
                 obj = live
                 unsent: set[str] = set()
                 if changes and driver.capabilities.can_update:
@@ -293,7 +232,7 @@ class Applier:
                 prints = {k: fingerprint(self._key, k, v) for k, v in desired.write_only.items()}
                 prints.update(
                     {
-                        k: fingerprint(self._key, k, self.planner.secret_value(desired, k))
+                        k: fingerprint(self._key, k, self.secrets.value(desired, k))
                         for k in desired.secrets
                     }
                 )
@@ -315,15 +254,15 @@ class Applier:
             generation = self._touch()
         await self._flush(generation)
 
-    async def _move(self, change: Mapping[str, Any]) -> None:
+    async def _move(self, change: ResourceChange) -> None:
         """State follows a renamed object to its new address; nothing is sent."""
-        old, new = change["previous_address"], change["address"]
+        old, new = change.previous_address or "", change.address
         async with self._write_lock:
             if old in self.state.resources and new not in self.state.resources:
                 res = self.state.move(old, new)
-                res.provider, res.provider_type = change["provider"], change["type"]
-                res.scope, res.key, res.protect = change["scope"], change["key"], change["protect"]
-            if change["action"] == Action.MOVE.value:
+                res.provider, res.provider_type = change.provider, change.provider_type
+                res.scope, res.key, res.protect = change.scope, change.key, change.protect
+            if change.action is Action.MOVE:
                 self.result.applied.append(new)
             generation = self._touch()
         await self._flush(generation)
@@ -373,16 +312,3 @@ class Applier:
 
 
 _CREATE_ATTEMPTS = 3
-
-
-def _field_changes(change: Mapping[str, Any]) -> list[FieldChange]:
-    return [
-        FieldChange(
-            path=f["path"],
-            before=f["before"],
-            after=f["after"],
-            sensitive=f["sensitive"],
-            write_only=f["write_only"],
-        )
-        for f in change["change"]["fields"]
-    ]

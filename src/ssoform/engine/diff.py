@@ -7,7 +7,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from ssoform.drivers.base import FieldChange
+from ssoform.model import FieldChange
 
 __all__ = ["diff_fields", "dotted"]
 

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ssoform.drivers.base import Driver, FieldChange
+from ssoform.drivers.base import Driver
 from ssoform.engine.drift_model import (
     CLASSES,
     DRIFT_FORMAT_VERSION,
@@ -31,7 +31,7 @@ from ssoform.engine.drift_model import (
 from ssoform.engine.plan import SENSITIVE, Action, Plan, ResourceChange
 from ssoform.idp.findings import IdpSide, idp_findings, metadata_certificates
 from ssoform.manifest.certificates import CertInfo
-from ssoform.model import Live
+from ssoform.model import FieldChange, Live
 
 __all__ = ["DEFAULT_FAIL_ON", "DriftOptions", "build_report", "parse_fail_on"]
 

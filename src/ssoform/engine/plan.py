@@ -1,35 +1,39 @@
-"""A plan: immutable, typed values with one serialisation (`Plan.data()`).
+"""A plan: frozen, typed pydantic models, whose JSON is the saved plan and `plan --json`.
 
-Text, JSON, Markdown and the checksum are all derived from `data()`. The JSON is modelled on
-Terraform's plan JSON: `format_version`, `resource_changes[]` with `address`, `change.actions`,
-`before`, `after`, `after_sensitive` and `action_reason`, plus summary counts and a checksum.
+Text, JSON, Markdown, the JSON Schema and the integrity seal are all derived from these models.
+The JSON is modelled on Terraform's plan JSON: `format_version`, `resource_changes[]` with
+`address`, `change.actions`, `before`, `after`, `after_sensitive` and `action_reason`, plus
+summary counts. A model read back from a file is checked for consistency (the derived parts,
+`change.actions`, `after_sensitive` and `summary`, must be what the rest says); what it may do
+is decided again at apply (see `engine/authority.py`), never taken from the file.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from ssoform.drivers.base import FieldChange
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ssoform.model import SENSITIVE, FieldChange
 
 __all__ = [
+    "CHANGING",
     "PLAN_FORMAT_VERSION",
     "SENSITIVE",
     "Action",
+    "ChangeDetail",
+    "FieldChange",
     "Plan",
     "ResourceChange",
     "SecretPin",
+    "StatePin",
     "Unmanaged",
-    "checksum_of",
 ]
 
 PLAN_FORMAT_VERSION = "1.0"
-SENSITIVE = "(sensitive)"
 
 
 class Action(StrEnum):
@@ -46,17 +50,17 @@ class Action(StrEnum):
     """The object is renamed in the manifest: state follows it, nothing is sent."""
 
 
-_TF_ACTIONS: dict[Action, list[str]] = {
-    Action.CREATE: ["create"],
-    Action.UPDATE: ["update"],
-    Action.REPLACE: ["delete", "create"],
-    Action.DELETE: ["delete"],
-    Action.ADOPT: ["adopt"],
-    Action.NOOP: ["no-op"],
-    Action.MANUAL: ["manual"],
-    Action.BLOCKED: ["blocked"],
-    Action.FORGET: ["forget"],
-    Action.MOVE: ["move"],
+_TF_ACTIONS: dict[Action, tuple[str, ...]] = {
+    Action.CREATE: ("create",),
+    Action.UPDATE: ("update",),
+    Action.REPLACE: ("delete", "create"),
+    Action.DELETE: ("delete",),
+    Action.ADOPT: ("adopt",),
+    Action.NOOP: ("no-op",),
+    Action.MANUAL: ("manual",),
+    Action.BLOCKED: ("blocked",),
+    Action.FORGET: ("forget",),
+    Action.MOVE: ("move",),
 }
 
 CHANGING = frozenset(
@@ -73,100 +77,119 @@ CHANGING = frozenset(
 """Actions that apply will carry out (`manual` and `blocked` are shown, never pretended)."""
 
 
-@dataclass(frozen=True)
-class ResourceChange:
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        json_schema_serialization_defaults_required=True,
+    )
+
+
+def terraform_actions(action: Action, fields: Sequence[FieldChange]) -> tuple[str, ...]:
+    """Terraform's `change.actions` for an action (an adopt that also sends fields updates)."""
+    actions = _TF_ACTIONS[action]
+    if action is Action.ADOPT and any(not c.write_only for c in fields):
+        actions += ("update",)
+    return actions
+
+
+class ChangeDetail(_Model):
+    """What changes in one resource: Terraform's `change` block."""
+
+    actions: tuple[str, ...]
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    after_sensitive: dict[str, bool] = Field(default_factory=dict)
+    fields: tuple[FieldChange, ...] = ()
+    replace_paths: tuple[str, ...] = ()
+
+
+class ResourceChange(_Model):
+    """One resource's planned action, why, and the field changes it makes."""
+
     address: str
     tenant: str
     provider: str
-    provider_type: str
+    provider_type: str = Field(alias="type")
     scope: str
     key: str
+    live_id: str | None = Field(default=None, alias="id")
+    change: ChangeDetail
     action: Action
-    reason: str
-    live_id: str | None = None
-    before: dict[str, Any] | None = None
-    after: dict[str, Any] | None = None
-    changes: tuple[FieldChange, ...] = ()
+    reason: str = Field(alias="action_reason")
     live_fingerprint: str | None = None
     blocked: str | None = None
     manual: str | None = None
     notes: tuple[str, ...] = ()
-    replace_fields: tuple[str, ...] = ()
     experimental: bool = False
     protect: bool = False
     previous_address: str | None = None
     """Where state recorded this object before a rename (`moved: OLD -> NEW`)."""
 
+    @classmethod
+    def make(
+        cls,
+        *,
+        action: Action,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        changes: Sequence[FieldChange] = (),
+        replace_fields: Sequence[str] = (),
+        **rest: Any,
+    ) -> ResourceChange:
+        """A change from the planner's terms: the `change` block is derived here."""
+        detail = ChangeDetail(
+            actions=terraform_actions(action, changes),
+            before=before,
+            after=after,
+            after_sensitive={c.path: True for c in changes if c.sensitive},
+            fields=tuple(changes),
+            replace_paths=tuple(replace_fields),
+        )
+        return cls(action=action, change=detail, **rest)
+
+    @model_validator(mode="after")
+    def _derived_parts_agree(self) -> ResourceChange:
+        if self.change.actions != terraform_actions(self.action, self.change.fields):
+            raise ValueError(f"{self.address}: change.actions do not match action {self.action}")
+        if self.change.after_sensitive != {c.path: True for c in self.change.fields if c.sensitive}:
+            raise ValueError(f"{self.address}: after_sensitive does not match the fields")
+        return self
+
     @property
     def is_change(self) -> bool:
         return self.action in CHANGING
 
-    def data(self) -> dict[str, Any]:
-        after_sensitive = {c.path: True for c in self.changes if c.sensitive}
-        actions = list(_TF_ACTIONS[self.action])
-        if self.action is Action.ADOPT and any(not c.write_only for c in self.changes):
-            actions.append("update")
-        return {
-            "address": self.address,
-            "tenant": self.tenant,
-            "provider": self.provider,
-            "type": self.provider_type,
-            "scope": self.scope,
-            "key": self.key,
-            "id": self.live_id,
-            "change": {
-                "actions": actions,
-                "before": self.before,
-                "after": self.after,
-                "after_sensitive": after_sensitive,
-                "fields": [
-                    {
-                        "path": c.path,
-                        "before": SENSITIVE if c.sensitive and c.before is not None else c.before,
-                        "after": SENSITIVE if c.sensitive else c.after,
-                        "sensitive": c.sensitive,
-                        "write_only": c.write_only,
-                    }
-                    for c in self.changes
-                ],
-                "replace_paths": list(self.replace_fields),
-            },
-            "action": self.action.value,
-            "action_reason": self.reason,
-            "live_fingerprint": self.live_fingerprint,
-            "blocked": self.blocked,
-            "manual": self.manual,
-            "notes": list(self.notes),
-            "experimental": self.experimental,
-            "protect": self.protect,
-            "previous_address": self.previous_address,
-        }
+    @property
+    def before(self) -> dict[str, Any] | None:
+        return self.change.before
+
+    @property
+    def after(self) -> dict[str, Any] | None:
+        return self.change.after
+
+    @property
+    def changes(self) -> tuple[FieldChange, ...]:
+        return self.change.fields
+
+    @property
+    def replace_fields(self) -> tuple[str, ...]:
+        return self.change.replace_paths
 
 
-@dataclass(frozen=True)
-class Unmanaged:
+class Unmanaged(_Model):
     """A live object in a managed scope that no manifest entry describes and state does not own."""
 
     provider: str
-    provider_type: str
+    provider_type: str = Field(alias="type")
     scope: str
     key: str
     id: str
     fields: dict[str, Any]
 
-    def data(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "type": self.provider_type,
-            "scope": self.scope,
-            "key": self.key,
-            "id": self.id,
-            "fields": self.fields,
-        }
 
-
-@dataclass(frozen=True)
-class SecretPin:
+class SecretPin(_Model):
     """A secret the plan will send: its reference and keyed fingerprint, never its value."""
 
     address: str
@@ -175,63 +198,71 @@ class SecretPin:
     fingerprint: str
 
 
-@dataclass(frozen=True)
-class Plan:
-    manifest_digest: str
-    state_lineage: str
-    state_serial: int
+class StatePin(_Model):
+    """The state a plan was made against."""
+
+    lineage: str
+    serial: int
+
+
+def summary_of(changes: Sequence[ResourceChange], unmanaged: int) -> dict[str, int]:
+    counts = Counter(c.action.value for c in changes)
+    out = {a.value: counts.get(a.value, 0) for a in Action}
+    out["unmanaged"] = unmanaged
+    return out
+
+
+class Plan(_Model):
+    """A whole plan, as saved by `plan -o` and printed by `plan --json`."""
+
+    format_version: str = PLAN_FORMAT_VERSION
+    ssoform_version: str = ""
     created_at: str
-    changes: tuple[ResourceChange, ...]
-    unmanaged: tuple[Unmanaged, ...] = ()
-    secrets: tuple[SecretPin, ...] = ()
-    unsafe: tuple[str, ...] = ()
+    manifest_digest: str
+    manifest_paths: tuple[str, ...] = ()
+    """Relative to the directory the plan was made in (where apply must run)."""
+    sandbox: bool = False
+    state: StatePin
     targets: tuple[str, ...] = ()
     partial: bool = False
-    ssoform_version: str = ""
-    warnings: tuple[str, ...] = field(default_factory=tuple)
-    manifest_paths: tuple[str, ...] = ()
-    sandbox: bool = False
+    allow_delete: bool = False
+    """Whether `--allow-delete` was given when the plan was made (apply re-checks deletes)."""
+    summary: dict[str, int] = Field(default_factory=dict)
+    unsafe: tuple[str, ...] = ()
+    """Shown to the reviewer; apply recomputes the thresholds rather than read these."""
+    warnings: tuple[str, ...] = ()
+    changes: tuple[ResourceChange, ...] = Field(default=(), alias="resource_changes")
+    unmanaged: tuple[Unmanaged, ...] = ()
+    secrets: tuple[SecretPin, ...] = ()
 
-    def with_paths(self, paths: Sequence[str], *, sandbox: bool = False) -> Plan:
-        return replace(self, manifest_paths=tuple(paths), sandbox=sandbox)
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_summary(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("summary"):
+            changes = data.get("changes") or data.get("resource_changes") or ()
+            if all(isinstance(c, ResourceChange) for c in changes):
+                unmanaged = len(data.get("unmanaged") or ())
+                return {**data, "summary": summary_of(changes, unmanaged)}
+        return data
+
+    @model_validator(mode="after")
+    def _summary_agrees(self) -> Plan:
+        if self.summary != summary_of(self.changes, len(self.unmanaged)):
+            raise ValueError("summary does not match resource_changes")
+        return self
+
+    @property
+    def state_lineage(self) -> str:
+        return self.state.lineage
+
+    @property
+    def state_serial(self) -> int:
+        return self.state.serial
 
     @property
     def has_changes(self) -> bool:
         return any(c.is_change for c in self.changes)
 
-    def summary(self) -> dict[str, int]:
-        counts = Counter(c.action.value for c in self.changes)
-        out = {a.value: counts.get(a.value, 0) for a in Action}
-        out["unmanaged"] = len(self.unmanaged)
-        return out
-
     def data(self) -> dict[str, Any]:
-        return {
-            "format_version": PLAN_FORMAT_VERSION,
-            "ssoform_version": self.ssoform_version,
-            "created_at": self.created_at,
-            "manifest_digest": self.manifest_digest,
-            "manifest_paths": list(self.manifest_paths),
-            "sandbox": self.sandbox,
-            "state": {"lineage": self.state_lineage, "serial": self.state_serial},
-            "targets": list(self.targets),
-            "partial": self.partial,
-            "summary": self.summary(),
-            "unsafe": list(self.unsafe),
-            "warnings": list(self.warnings),
-            "resource_changes": [c.data() for c in self.changes],
-            "unmanaged": [u.data() for u in self.unmanaged],
-            "secrets": [
-                {"address": s.address, "field": s.field, "ref": s.ref, "fingerprint": s.fingerprint}
-                for s in self.secrets
-            ],
-        }
-
-    def checksum(self) -> str:
-        return checksum_of(self.data())
-
-
-def checksum_of(data: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of plan data."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        """The JSON document (what templates render and `plan --json` prints)."""
+        return self.model_dump(mode="json", by_alias=True)

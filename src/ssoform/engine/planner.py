@@ -14,21 +14,26 @@ import fnmatch
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 from ssoform import __version__
-from ssoform.drivers.base import Driver, FieldChange
+from ssoform.drivers.base import Driver
 from ssoform.engine.diff import diff_fields
-from ssoform.engine.plan import Action, Plan, ResourceChange, SecretPin, Unmanaged
+from ssoform.engine.plan import (
+    Action,
+    Plan,
+    ResourceChange,
+    SecretPin,
+    StatePin,
+    Unmanaged,
+    terraform_actions,
+)
 from ssoform.engine.state import ResourceState, State, fingerprint, state_key
-from ssoform.errors import SecretError
-from ssoform.logs import register_secret
 from ssoform.manifest.changes import ChangeScope
 from ssoform.manifest.models import Manifest
-from ssoform.manifest.secrets import resolve_secret
-from ssoform.model import Desired, Live
+from ssoform.manifest.secrets import SecretResolver
+from ssoform.model import Desired, FieldChange, Live
 
 __all__ = ["PlanOptions", "Planner", "index_live", "live_fingerprint", "matches_targets"]
 
@@ -108,6 +113,7 @@ class Planner:
         drivers: Mapping[str, Driver],
         desired: Sequence[Desired],
         options: PlanOptions,
+        secrets: SecretResolver | None = None,
     ) -> None:
         self.manifest = manifest
         self.digest = manifest_digest
@@ -118,28 +124,18 @@ class Planner:
         """Every address the manifest declares (whatever the targets)."""
         self.options = options
         self._key = state_key(state)
-        self._secret_values: dict[tuple[str, str], str] = {}
+        self.secrets = secrets or SecretResolver(
+            allow_outside=options.allow_outside_files, placeholders=options.placeholder_secrets
+        )
+        """The run's secret resolver (its policy, cache and redaction registry)."""
         self.live: dict[tuple[str, str, str], Live] = {}
         """Every live object the last `plan()` read, by (provider instance, scope, key)."""
         self.on_read: Callable[[dict[str, int]], None] | None = None
         """Told, before reading, the fewest requests each provider instance's read takes."""
 
     def secret_value(self, desired: Desired, name: str) -> str:
-        """The resolved value of one of `desired`'s secrets (resolved once, kept in memory)."""
-        cache_key = (desired.address, name)
-        if cache_key not in self._secret_values:
-            ref = desired.secrets[name]
-            try:
-                value = resolve_secret(
-                    ref, Path(desired.base_dir), allow_outside=self.options.allow_outside_files
-                )
-            except SecretError:
-                if not self.options.placeholder_secrets:
-                    raise
-                value = f"sandbox-stand-in-for-{ref.describe()}"
-            register_secret(value)
-            self._secret_values[cache_key] = value
-        return self._secret_values[cache_key]
+        """The resolved value of one of `desired`'s secrets (through the run's resolver)."""
+        return self.secrets.value(desired, name)
 
     async def read_live(
         self, inputs: Mapping[str, _InstanceInput]
@@ -223,14 +219,14 @@ class Planner:
         )
         plan = Plan(
             manifest_digest=self.digest,
-            state_lineage=self.state.lineage,
-            state_serial=self.state.serial,
+            state=StatePin(lineage=self.state.lineage, serial=self.state.serial),
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             changes=tuple(changes),
             unmanaged=tuple(sorted(unmanaged, key=lambda u: (u.provider, u.scope, u.key))),
             secrets=pins,
             unsafe=tuple(unsafe),
             targets=self.options.targets,
+            allow_delete=self.options.allow_delete,
             partial=bool(self.options.targets)
             or self.options.partial_reason is not None
             or self.options.only is not None,
@@ -270,9 +266,9 @@ class Planner:
                 change = self._plan_removed(item.driver, address, res, by_key)
                 keeper = kept.get((change.scope, change.live_id or ""))
                 if change.action is Action.DELETE and keeper is not None:
-                    change = replace(
+                    change = _with_action(
                         change,
-                        action=Action.FORGET,
+                        Action.FORGET,
                         reason="kept_at_another_address",
                         notes=(
                             f"the same live object is kept at {keeper}: "
@@ -284,12 +280,26 @@ class Planner:
         claimed |= {(r.scope, r.key) for r in self.state.resources.values() if r.provider == name}
         drv = item.driver
         unmanaged = [
-            Unmanaged(name, drv.type_name, obj.scope, obj.key, obj.id, drv.describe_unmanaged(obj))
+            Unmanaged(
+                provider=name,
+                provider_type=drv.type_name,
+                scope=obj.scope,
+                key=obj.key,
+                id=obj.id,
+                fields=drv.describe_unmanaged(obj),
+            )
             for key, obj in sorted(by_key.items())
             if key not in claimed
         ]
         unmanaged += [
-            Unmanaged(name, drv.type_name, obj.scope, obj.key, obj.id, drv.describe_unmanaged(obj))
+            Unmanaged(
+                provider=name,
+                provider_type=drv.type_name,
+                scope=obj.scope,
+                key=obj.key,
+                id=obj.id,
+                fields=drv.describe_unmanaged(obj),
+            )
             for obj in extras
         ]
         return changes, unmanaged
@@ -329,10 +339,8 @@ class Planner:
         if moved_from is None:
             return change
         if change.action is Action.NOOP:
-            return replace(
-                change, action=Action.MOVE, reason="renamed", previous_address=moved_from
-            )
-        return replace(change, previous_address=moved_from)
+            return _with_action(change, Action.MOVE, reason="renamed", previous_address=moved_from)
+        return change.model_copy(update={"previous_address": moved_from})
 
     def _plan_declared(
         self,
@@ -355,12 +363,14 @@ class Planner:
             reason = "deleted_outside_ssoform" if owned else "new"
             guidance = driver.guidance(desired, None, [])
             action = Action.CREATE if caps.can_create else Action.MANUAL
-            return ResourceChange(
+            return ResourceChange.make(
                 **base,
                 action=action,
                 reason=reason,
                 after=after,
-                changes=tuple(FieldChange(k, None, v) for k, v in sorted(desired.fields.items()))
+                changes=tuple(
+                    FieldChange(path=k, after=v) for k, v in sorted(desired.fields.items())
+                )
                 + tuple(write_only),
                 blocked=guidance.blocked,
                 manual=guidance.manual if action is Action.MANUAL else None,
@@ -368,7 +378,7 @@ class Planner:
                 + (("it was deleted outside ssoform; it will be created again",) if owned else ()),
             )
         if live is None:  # existence not observable and the scope object is gone
-            return ResourceChange(
+            return ResourceChange.make(
                 **base,
                 action=Action.MANUAL,
                 reason="scope_not_found",
@@ -388,14 +398,14 @@ class Planner:
         immutable = sorted({c.path.split(".")[0] for c in readable} & caps.immutable)
         if owned is None and caps.existence_observable:
             if immutable or (readable and not caps.can_update):
-                return ResourceChange(
+                return ResourceChange.make(
                     **common,
                     action=Action.MANUAL,
                     reason="adopt_needs_manual_change",
                     changes=tuple(all_changes),
                     manual=guidance.manual or _manual_default(driver, readable),
                 )
-            return ResourceChange(
+            return ResourceChange.make(
                 **common,
                 action=Action.ADOPT,
                 reason="matches_by_natural_key",
@@ -404,10 +414,10 @@ class Planner:
             )
         if not all_changes:
             action = Action.BLOCKED if guidance.blocked else Action.NOOP
-            return ResourceChange(**common, action=action, reason="", blocked=guidance.blocked)
+            return ResourceChange.make(**common, action=action, reason="", blocked=guidance.blocked)
         if immutable:
             if caps.can_delete and caps.can_create and not desired.protect:
-                return ResourceChange(
+                return ResourceChange.make(
                     **common,
                     action=Action.REPLACE,
                     reason="immutable_field_changed",
@@ -415,7 +425,7 @@ class Planner:
                     replace_fields=tuple(immutable),
                     blocked=guidance.blocked,
                 )
-            return ResourceChange(
+            return ResourceChange.make(
                 **common,
                 action=Action.MANUAL,
                 reason="immutable_field_changed",
@@ -426,13 +436,13 @@ class Planner:
         if not caps.can_update:
             only_unverifiable = all(c.write_only == "unverifiable" for c in all_changes)
             if only_unverifiable:
-                return ResourceChange(
+                return ResourceChange.make(
                     **common,
                     action=Action.NOOP,
                     reason="write_only_unverifiable",
                     changes=tuple(all_changes),
                 )
-            return ResourceChange(
+            return ResourceChange.make(
                 **common,
                 action=Action.MANUAL,
                 reason="update_not_supported",
@@ -440,7 +450,7 @@ class Planner:
                 manual=guidance.manual or _manual_default(driver, all_changes),
             )
         reason = "write_only_unverifiable" if owned is None else "fields_changed"
-        return ResourceChange(
+        return ResourceChange.make(
             **common,
             action=Action.UPDATE,
             reason=reason,
@@ -475,27 +485,29 @@ class Planner:
                 "removed from the manifest but protected: kept until released "
                 f"(ssoform state release {address})"
             )
-            return ResourceChange(**base, action=Action.NOOP, reason="protected", notes=(note,))
+            return ResourceChange.make(
+                **base, action=Action.NOOP, reason="protected", notes=(note,)
+            )
         if live is None and driver.capabilities.existence_observable:
-            return ResourceChange(
+            return ResourceChange.make(
                 **base, action=Action.FORGET, reason="gone_from_live_and_manifest"
             )
         instance = self.manifest.providers.get(res.provider)
         if not (self.options.allow_delete or getattr(instance, "prune", False)):
             note = "removed from the manifest; not deleted without --allow-delete (or prune: true)"
-            return ResourceChange(
+            return ResourceChange.make(
                 **base, action=Action.NOOP, reason="delete_not_allowed", notes=(note,)
             )
         if not driver.capabilities.can_delete:
             guidance = driver.guidance(None, live, [])
-            return ResourceChange(
+            return ResourceChange.make(
                 **base,
                 action=Action.MANUAL,
                 reason="delete_not_supported",
                 manual=guidance.manual or f"{driver.type_name} has no API to delete it",
             )
         notes = driver.guidance(None, live, []).notes
-        return ResourceChange(
+        return ResourceChange.make(
             **base, action=Action.DELETE, reason="removed_from_manifest", notes=notes
         )
 
@@ -553,6 +565,12 @@ class Planner:
             f"{name}: {risky} of {existing} existing resources would be updated, replaced or "
             f"deleted ({share:.0%} > {self.options.threshold:.0%}); apply needs --force"
         )
+
+
+def _with_action(change: ResourceChange, action: Action, **update: Any) -> ResourceChange:
+    """`change` with another action (its `change.actions` derived again)."""
+    detail = change.change.model_copy(update={"actions": terraform_actions(action, change.changes)})
+    return change.model_copy(update={"action": action, "change": detail, **update})
 
 
 def _duplicate_warnings(

@@ -17,12 +17,12 @@ from ssoform.drivers.base import Driver, DriverContext
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.limits import Budget, SpentLogs
 from ssoform.engine.progress import Progress
-from ssoform.engine.transport import BudgetedTransport
 from ssoform.logs import register_secret
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
-from ssoform.manifest.secrets import SecretRef, resolve_secret
+from ssoform.manifest.secrets import SecretRef, SecretResolver
 from ssoform.model import Desired
+from ssoform.transport import DEFAULT_DEADLINE, DEFAULT_MAX_WAIT, BudgetedTransport
 
 __all__ = ["DriverSet", "RunConfig", "SandboxRouter", "expand_desired", "open_drivers"]
 
@@ -36,6 +36,11 @@ class RunConfig:
     """Overrides of the registry (tests, the sandbox)."""
     transport_factory: TransportFactory | None = None
     timeout: float = 30.0
+    """Seconds each connect, read or write may take."""
+    deadline: float = DEFAULT_DEADLINE
+    """Seconds one request may take in all, answer and body (a trickling body hits this)."""
+    max_wait: float = DEFAULT_MAX_WAIT
+    """The longest wait a provider may ask for (Retry-After, a spent quota); longer fails it."""
     backoff: bool = True
     allow_outside_files: bool = False
     sandbox: SandboxRouter | None = None
@@ -49,6 +54,13 @@ class RunConfig:
     when None."""
     idp_readouts: dict[str, Any] = field(default_factory=dict)
     """What each identity provider published, read once per run (`ssoform.idp.read`)."""
+
+    @functools.cached_property
+    def secrets(self) -> SecretResolver:
+        """The run's one secret resolver (credentials and resource secrets alike)."""
+        return SecretResolver(
+            allow_outside=self.allow_outside_files, placeholders=self.sandbox is not None
+        )
 
 
 class SandboxRouter(Protocol):
@@ -111,14 +123,15 @@ async def open_drivers(
             if sandboxed:
                 assert config.sandbox is not None
                 credentials = config.sandbox.credentials(name)
+                for value in credentials.values():
+                    register_secret(value)
             else:
-                credentials = {
-                    f: resolve_secret(ref, base, allow_outside=config.allow_outside_files)
+                refs = {
+                    f: ref
                     for f in cls.credential_fields()
                     if isinstance(ref := getattr(instance, f, None), SecretRef)
                 }
-            for value in credentials.values():
-                register_secret(value)
+                credentials = config.secrets.credentials(refs, base)
             caps = cls.capabilities
             limit = instance.rate_limit
             requests = limit.requests if limit else caps.rate_limit[0]
@@ -141,7 +154,13 @@ async def open_drivers(
             else:
                 inner = httpx.AsyncHTTPTransport(verify=_tls_context(), retries=0)
             client = httpx.AsyncClient(
-                transport=BudgetedTransport(inner, budget, backoff=config.backoff),
+                transport=BudgetedTransport(
+                    inner,
+                    budget,
+                    backoff=config.backoff,
+                    max_wait=config.max_wait,
+                    deadline=config.deadline,
+                ),
                 headers=cls.auth_headers(instance, credentials),
                 timeout=httpx.Timeout(config.timeout),
                 follow_redirects=False,

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ssoform.errors import StateError
+from ssoform.scrub import scrub
 
 __all__ = [
     "JournalEntry",
@@ -117,6 +118,7 @@ class State(BaseModel):
         outcome: Literal["ok", "failed", "adopted", "skipped"],
         detail: str = "",
     ) -> None:
+        detail = scrub(detail, limit=1000)  # may quote a provider: never stored unscrubbed
         self.journal.append(
             JournalEntry(address=address, action=action, outcome=outcome, detail=detail)
         )

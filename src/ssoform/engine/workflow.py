@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ssoform.engine.apply import Applier, ApplyResult, check_fresh
+from ssoform.engine.authority import exact_targets, plan_differences, replan_differences
 from ssoform.engine.backend import StateBackend
 from ssoform.engine.drift import DriftOptions, build_report
 from ssoform.engine.drift_model import DriftReport
 from ssoform.engine.limits import BudgetStats
 from ssoform.engine.plan import Plan
 from ssoform.engine.planner import Planner, PlanOptions
-from ssoform.engine.runner import RunConfig, expand_desired, open_drivers
-from ssoform.engine.state import State
-from ssoform.errors import PlanError
+from ssoform.engine.runner import DriverSet, RunConfig, expand_desired, open_drivers
+from ssoform.engine.state import State, state_key
+from ssoform.errors import PlanError, StalePlanError, UnsafePlanError
 from ssoform.idp.findings import IdpSide
 from ssoform.idp.read import resolve_from_metadata
 from ssoform.idp.run import binding_of, note_picks, read_for
 from ssoform.manifest.diagnostics import path_to_str
 from ssoform.manifest.load import LoadedManifest
+from ssoform.manifest.secrets import SecretResolver
 from ssoform.model import Desired, Live
 
 __all__ = ["PlanOutcome", "apply_plan", "load_state", "make_drift", "make_plan"]
@@ -36,6 +36,8 @@ class PlanOutcome:
     """The live objects the plan read, for an apply that follows at once (`use_live`)."""
     desired: list[Desired]
     """The manifest's resources, expanded, for an apply of the same loaded manifest."""
+    key: bytes
+    """The state's key, which seals a saved plan."""
 
 
 def load_state(backend: StateBackend, *, create: bool) -> State:
@@ -69,11 +71,15 @@ async def make_plan(
     assert loaded.manifest is not None
     state = load_state(backend, create=True)
     desired = expand_desired(loaded, config)
-    if config.sandbox is not None:
-        options = dataclasses.replace(options, placeholder_secrets=True)
     async with open_drivers(loaded, config) as drivers:
         planner = Planner(
-            loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
+            loaded.manifest,
+            loaded.digest(),
+            state,
+            drivers.drivers,
+            desired,
+            options,
+            config.secrets,
         )
         progress = config.progress
         if progress is not None:
@@ -82,10 +88,13 @@ async def make_plan(
         plan = note_picks(await planner.plan(), binding_of(loaded, config), picks)
         stats = {n: b.stats for n, b in drivers.budgets.items()}
     return PlanOutcome(
-        plan.with_paths(manifest_paths, sandbox=config.sandbox is not None),
+        plan.model_copy(
+            update={"manifest_paths": tuple(manifest_paths), "sandbox": config.sandbox is not None}
+        ),
         stats,
         planner.live,
         desired,
+        state_key(state),
     )
 
 
@@ -107,21 +116,27 @@ async def make_drift(
     state = load_state(backend, create=False)
     desired = expand_desired(loaded, config)
     options = dataclasses.replace(options, allow_delete=False)
-    if config.sandbox is not None:
-        options = dataclasses.replace(options, placeholder_secrets=True)
     async with open_drivers(loaded, config) as drivers:
         planner = Planner(
-            loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
+            loaded.manifest,
+            loaded.digest(),
+            state,
+            drivers.drivers,
+            desired,
+            options,
+            config.secrets,
         )
         plan, live = await planner.plan_with_live()
-        plan = plan.with_paths(manifest_paths, sandbox=config.sandbox is not None)
+        plan = plan.model_copy(
+            update={"manifest_paths": tuple(manifest_paths), "sandbox": config.sandbox is not None}
+        )
         certificates = {path_to_str(p): c for p, c in loaded.certificates.items()}
         idp = IdpSide(written, readouts, binding_of(loaded, config))
         return build_report(plan, live, drivers.drivers, certificates, drift, idp)
 
 
 async def apply_plan(
-    plan: Mapping[str, Any],
+    plan: Plan,
     loaded: LoadedManifest,
     backend: StateBackend,
     config: RunConfig,
@@ -129,50 +144,87 @@ async def apply_plan(
     force: bool = False,
     live: Mapping[tuple[str, str, str], Live] | None = None,
     desired: Sequence[Desired] | None = None,
+    replan: bool = False,
 ) -> ApplyResult:
-    """Apply a saved plan's data under the state lock, refusing it when stale.
+    """Apply a plan under the state lock, once what it proposes is shown to be allowed.
 
-    `live` is given only when the plan was made moments ago in this run and applied without a
-    pause (`apply MANIFEST --auto-approve`): the live objects it read are used instead of being
-    read again. Otherwise every scope the plan changes is re-read and checked. `desired` is the
-    plan's expansion of this same `loaded` manifest, when there is one.
+    `live` is given only when the plan was made moments ago in this run by this process and is
+    applied without a pause (`apply MANIFEST --auto-approve`): that plan is the derivation, and
+    the live objects it read are used. Otherwise the plan is a proposal: it is derived again
+    from the manifest, the state and the live objects re-read now (`engine/authority.py`), and
+    refused, with nothing applied, unless the two agree; the fresh plan is what runs, and its
+    safety thresholds are the ones checked. With `replan`, the plan is made again against the
+    current state and applied only if its changes are exactly the reviewed plan's. `desired` is
+    the expansion of this same `loaded` manifest, when there is one.
     """
     _check_loaded(loaded)
     loaded, _picks = resolve_from_metadata(loaded, await read_for(loaded, config, everything=False))
     assert loaded.manifest is not None
     with backend.lock("apply"):
         state = load_state(backend, create=False)
-        check_fresh(plan, manifest_digest=loaded.digest(), state=state, force=force)
+        check_fresh(plan, manifest_digest=loaded.digest(), state=state, replan=replan)
         if desired is None:
             desired = expand_desired(loaded, config)
-        names = {c["provider"] for c in plan["resource_changes"]}
+        names = None if replan else {c.provider for c in plan.changes}
         async with open_drivers(loaded, config, names) as drivers:
-            options = PlanOptions(
-                allow_outside_files=config.allow_outside_files,
-                placeholder_secrets=config.sandbox is not None,
-            )
-            planner = Planner(
-                loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options
-            )
-            applier = Applier(
-                plan,
-                planner,
-                drivers.drivers,
-                {d.address: d for d in desired},
-                state,
-                backend,
-            )
-            applier.check_secrets()
-            if config.progress is not None:
-                config.progress.begin("applying", drivers.budgets, applier.minimal_calls(live))
+            resolver = config.secrets
             if live is None:
-                await applier.check_live()
-            else:
-                applier.use_live(live)
+                plan, live = await _derive_again(
+                    plan, loaded, state, drivers, desired, config, resolver, replan=replan
+                )
+            if plan.unsafe and not force:
+                raise UnsafePlanError("unsafe plan: " + "; ".join(plan.unsafe))
+            applier = Applier(
+                plan, resolver, drivers.drivers, {d.address: d for d in desired}, state, backend
+            )
+            applier.use_live(live)
+            if config.progress is not None:
+                config.progress.begin("applying", drivers.budgets, applier.minimal_calls())
             result = await applier.run()
             result.stats = {n: b.stats for n, b in drivers.budgets.items()}
             return result
 
 
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+async def _derive_again(
+    proposal: Plan,
+    loaded: LoadedManifest,
+    state: State,
+    drivers: DriverSet,
+    desired: Sequence[Desired],
+    config: RunConfig,
+    resolver: SecretResolver,
+    *,
+    replan: bool,
+) -> tuple[Plan, dict[tuple[str, str, str], Live]]:
+    """The plan derived now, with the options `proposal` was made with; refused unless they
+    agree (`replan`: unless their changes are the same)."""
+    assert loaded.manifest is not None
+    targets = proposal.targets if replan else exact_targets([c.address for c in proposal.changes])
+    options = PlanOptions(
+        targets=targets,
+        allow_delete=proposal.allow_delete,
+        allow_outside_files=config.allow_outside_files,
+    )
+    planner = Planner(
+        loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options, resolver
+    )
+    progress = config.progress
+    if progress is not None:
+        budgets = drivers.budgets
+        planner.on_read = lambda totals: progress.begin("reading", budgets, totals)
+    fresh = await planner.plan()
+    if replan:
+        differences = replan_differences(proposal, fresh)
+        if differences:
+            raise StalePlanError(
+                "the plan made now differs from the reviewed plan; nothing applied. "
+                "Difference (reviewed -> now):\n" + "\n".join(differences)
+            )
+    else:
+        differences = plan_differences(proposal, fresh)
+        if differences:
+            raise StalePlanError(
+                "the plan does not match what the manifest, the state and the live objects "
+                "allow now; nothing applied (plan again):\n" + "\n".join(differences)
+            )
+    return fresh, planner.live

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -84,7 +85,9 @@ async def fetch_document(
 async def _get(
     client: httpx.AsyncClient, url: str, where: str, limits: FetchLimits, accept: str
 ) -> bytes:
-    request = client.build_request("GET", url, headers={"Accept": accept})
+    request = client.build_request(
+        "GET", url, headers={"Accept": accept, "Accept-Encoding": "gzip, identity"}
+    )
     response = await client.send(request, stream=True, follow_redirects=False)
     try:
         if response.is_redirect:
@@ -99,14 +102,42 @@ async def _get(
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limits.max_bytes:
             raise _too_large(where, limits)
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) > limits.max_bytes:
-                raise _too_large(where, limits)
-        return bytes(body)
+        return await _body(response, where, limits)
     finally:
         await response.aclose()
+
+
+async def _body(response: httpx.Response, where: str, limits: FetchLimits) -> bytes:
+    """The body, decompressed here (never more than the cap plus one byte at a time, so a gzip
+    bomb costs no memory), counted against the cap after decompression."""
+    if response.is_stream_consumed:  # an in-process answer built from bytes: read already
+        if len(response.content) > limits.max_bytes:
+            raise _too_large(where, limits)
+        return response.content
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise IdpFetchError(f"{where}: unsupported content encoding {encoding[:40]!r}")
+    decoder = None if encoding in ("", "identity") else zlib.decompressobj(wbits=47)
+    body = bytearray()
+    try:
+        async for raw in response.aiter_raw():
+            pending = raw
+            while pending:
+                if decoder is None:
+                    body += pending
+                    pending = b""
+                else:
+                    body += decoder.decompress(pending, limits.max_bytes + 1 - len(body))
+                    pending = decoder.unconsumed_tail
+                if len(body) > limits.max_bytes:
+                    raise _too_large(where, limits)
+        if decoder is not None:
+            body += decoder.flush()
+    except zlib.error:
+        raise IdpFetchError(f"{where}: the {encoding} body cannot be decoded") from None
+    if len(body) > limits.max_bytes:
+        raise _too_large(where, limits)
+    return bytes(body)
 
 
 def _too_large(where: str, limits: FetchLimits) -> IdpFetchError:

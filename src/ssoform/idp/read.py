@@ -22,7 +22,8 @@ from ssoform.errors import PlanError
 from ssoform.idp.fetch import FetchLimits, IdpFetchError, fetch_document, shown_url
 from ssoform.idp.oidc import discovery_url, parse_discovery, parse_jwks
 from ssoform.idp.rotation import Pick, pick_certificates
-from ssoform.idp.saml import IdpDocumentError, SamlMetadata, parse_metadata
+from ssoform.idp.saml import IdpDocumentError, SamlMetadata, parse_metadata, printable
+from ssoform.idp.signature import verified_metadata
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Certificate, Manifest
 
@@ -85,9 +86,12 @@ async def read_identity_providers(
     oidc: bool = True,
     transport: httpx.AsyncBaseTransport | None = None,
     limits: FetchLimits | None = None,
+    signers: Mapping[str, str] | None = None,
 ) -> dict[str, IdpReadout]:
     """Read the SAML metadata (and OIDC discovery, when `oidc`) of the identity providers named
-    (all by default); each URL is fetched once."""
+    (all by default); each URL is fetched once. `signers` gives, by identity provider, the PEM
+    its metadata must be signed with."""
+    signers = signers or {}
     limits = limits or FetchLimits()
     inner = transport or httpx.AsyncHTTPTransport(verify=_tls_context())
     documents: dict[str, asyncio.Task[bytes]] = {}
@@ -105,7 +109,8 @@ async def read_identity_providers(
             out = IdpReadout(name)
             if idp.saml is not None and idp.saml.metadata_url is not None:
                 out.metadata_url = idp.saml.metadata_url
-                await _read_saml(out, fetch(idp.saml.metadata_url, _SAML_ACCEPT))
+                document = fetch(idp.saml.metadata_url, _SAML_ACCEPT)
+                await _read_saml(out, document, signers.get(name))
             if oidc and idp.oidc is not None:
                 await _read_oidc(out, idp.oidc.issuer, fetch)
             out.oidc_read = oidc
@@ -120,10 +125,13 @@ async def read_identity_providers(
     return {r.name: r for r in found}
 
 
-async def _read_saml(out: IdpReadout, document: asyncio.Future[bytes]) -> None:
+async def _read_saml(out: IdpReadout, document: asyncio.Future[bytes], signer: str | None) -> None:
     where = shown_url(out.metadata_url or "")
     try:
-        out.saml = parse_metadata(await document)
+        body = await document
+        if signer is not None:
+            body = verified_metadata(body, signer)
+        out.saml = parse_metadata(body)
     except IdpFetchError as exc:
         out.problems.append(Problem("idp_unreachable", f"SAML metadata {exc}"))
     except IdpDocumentError as exc:
@@ -145,8 +153,8 @@ async def _read_oidc(out: IdpReadout, issuer: str, fetch: _Fetch) -> None:
         out.problems.append(
             Problem(
                 "oidc_issuer_mismatch",
-                f"OIDC discovery {shown_url(url)} names issuer {shown_url(discovery.issuer)!r}, "
-                f"the manifest {shown_url(issuer)!r} (they must match exactly; tokens are refused)",
+                f"OIDC discovery {shown_url(url)} names issuer {printable(discovery.issuer)!r}, "
+                f"the manifest {issuer!r} (they must match exactly; tokens are refused)",
             )
         )
     try:

@@ -3,7 +3,6 @@ manifest before it is expanded, and say in the plan which certificate was picked
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 
 from ssoform.drivers.registry import driver_class
@@ -27,9 +26,18 @@ async def read_for(
     cache: dict[str, IdpReadout] = config.idp_readouts
     missing = {n for n in names if n not in cache or (everything and not cache[n].oidc_read)}
     if missing:
+        signers = {
+            str(path[1]): info.pem
+            for path, info in loaded.certificates.items()
+            if path[0] == "identity_providers" and path[3:] == ("metadata_signing_certificate",)
+        }
         cache.update(
             await read_identity_providers(
-                manifest, names=missing, oidc=everything, transport=config.idp_transport
+                manifest,
+                names=missing,
+                oidc=everything,
+                transport=config.idp_transport,
+                signers=signers,
             )
         )
     return {n: cache[n] for n in sorted(names)}
@@ -67,7 +75,7 @@ def note_picks(
     for change in plan.changes:
         idp = binding.get((change.provider, change.scope, change.key))
         pick = picks.get(idp or "")
-        if pick is not None and any(c.path.startswith("saml") for c in change.changes):
-            change = dataclasses.replace(change, notes=(*change.notes, f"{idp}: {pick.reason}"))
+        if pick is not None and any("certificate" in c.path for c in change.changes):
+            change = change.model_copy(update={"notes": (*change.notes, f"{idp}: {pick.reason}")})
         changes.append(change)
-    return dataclasses.replace(plan, changes=tuple(changes))
+    return plan.model_copy(update={"changes": tuple(changes)})

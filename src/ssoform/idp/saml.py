@@ -11,6 +11,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -28,11 +29,19 @@ __all__ = [
     "SamlMetadata",
     "SsoEndpoint",
     "parse_metadata",
+    "printable",
 ]
 
 _MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 _DS = "{http://www.w3.org/2000/09/xmldsig#}"
 _MAX_CERTIFICATES = 16
+
+
+def printable(text: str, limit: int = 300) -> str:
+    """An IdP-sourced text as it may be shown: control and format characters (terminal escapes,
+    bidirectional overrides) become `?`, and it is cut at `limit` characters."""
+    clean = "".join("?" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+    return clean if len(clean) <= limit else clean[: limit - 3] + "..."
 
 
 class IdpDocumentError(SsoformError):
@@ -87,12 +96,12 @@ def parse_metadata(body: bytes) -> SamlMetadata:
     entity = _idp_entity(root)
     if entity is None:
         raise IdpDocumentError("no EntityDescriptor with an IDPSSODescriptor")
-    entity_id = str(entity.get("entityID") or "")
+    entity_id = printable(str(entity.get("entityID") or ""))
     if not entity_id:
         raise IdpDocumentError("the EntityDescriptor has no entityID")
     descriptor = entity.find(f"{_MD}IDPSSODescriptor")
     sso = tuple(
-        SsoEndpoint(str(e.get("Binding") or ""), str(e.get("Location") or ""))
+        SsoEndpoint(printable(str(e.get("Binding") or "")), printable(str(e.get("Location") or "")))
         for e in descriptor.findall(f"{_MD}SingleSignOnService")
         if e.get("Location")
     )
@@ -131,8 +140,8 @@ def _certificate(text: str) -> MetadataCertificate:
     except (binascii.Error, ValueError):
         raise IdpDocumentError("a signing certificate is not a base64 X.509 certificate") from None
     return MetadataCertificate(
-        subject=cert.subject.rfc4514_string(),
-        issuer=cert.issuer.rfc4514_string(),
+        subject=printable(cert.subject.rfc4514_string()),
+        issuer=printable(cert.issuer.rfc4514_string()),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
         sha256=hashlib.sha256(der).hexdigest(),

@@ -131,6 +131,9 @@ def _check_identity_providers(
             ((*base, "additional_certificates", i), c)
             for i, c in enumerate(idp.saml.additional_certificates)
         )
+        signer = idp.saml.metadata_signing_certificate
+        if signer is not None:
+            certs.append(((*base, "metadata_signing_certificate"), signer))
         for path, cert in certs:
             try:
                 info = load_cert(name, path, cert)

@@ -68,8 +68,9 @@ def normalise_domain(value: object) -> str:
 
 
 def is_loopback_host(host: str) -> bool:
-    """Whether `host` is localhost or a loopback address (127.0.0.0/8, ::1)."""
-    if host == "localhost" or host.endswith(".localhost"):
+    """Whether `host` is `localhost` itself or a literal loopback address (127.0.0.0/8, ::1).
+    Names under `.localhost` are not: a resolver may send them anywhere."""
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

@@ -25,7 +25,7 @@ from ssoform.manifest.diagnostics import Diagnostic, PathElem, Severity, path_to
 from ssoform.manifest.fields import CLOUDFLARE_ID_MESSAGE
 from ssoform.manifest.models import Certificate, Manifest
 from ssoform.manifest.render import render_document
-from ssoform.manifest.secrets import SecretRef, secret_problem
+from ssoform.manifest.secrets import SecretRef, read_regular_file, secret_problem
 from ssoform.manifest.sources import (
     MergedDocument,
     Problem,
@@ -159,8 +159,7 @@ def _load_certificate(
     if not allow_outside and not target.is_relative_to(base.resolve()):
         raise ValueError(f"certificate file {cert.file} is outside the manifest's directory tree")
     try:
-        with target.open("rb") as handle:
-            data = handle.read(256 * 1024)
+        data = read_regular_file(target, 256 * 1024)[: 256 * 1024]
     except OSError as exc:
         raise ValueError(f"cannot read certificate file {cert.file}: {exc.strerror}") from None
     return parse_pem(data.decode("ascii", errors="replace"))

@@ -142,9 +142,19 @@ class SamlIdp(_Model):
     sso_url: HttpsUrl | None = None
     certificate: Certificate | None = None
     additional_certificates: list[Certificate] = Field(default_factory=list)
+    metadata_signing_certificate: Certificate | None = Field(
+        default=None,
+        description="Verify the metadata's XML signature with this certificate; "
+        "unsigned or badly signed metadata is refused.",
+    )
 
     @model_validator(mode="after")
     def _from_metadata_needs_url(self) -> SamlIdp:
+        signer = self.metadata_signing_certificate
+        if signer is not None and (signer.from_metadata or self.metadata_url is None):
+            raise ValueError(
+                "metadata_signing_certificate needs a metadata_url and names a file or pem"
+            )
         from_metadata = self.certificate is not None and self.certificate.from_metadata
         if from_metadata and self.metadata_url is None:
             raise ValueError("certificate: {from_metadata: true} needs a metadata_url")

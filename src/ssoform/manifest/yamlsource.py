@@ -78,6 +78,8 @@ def load_yaml(raw: bytes) -> Any:
         raise _locate_problem(text, str(exc)) from None
     except (RecursionError, OverflowError, MemoryError, ValueError) as exc:
         raise _locate_problem(text, f"document too deeply nested or too large ({exc})") from None
+    except TypeError as exc:  # yaml_rs can fail building a key it cannot hash (fuzz finding)
+        raise _locate_problem(text, f"unsupported YAML construct ({exc})") from None
     if _too_deep(data):
         raise _depth_problem(text) or YamlProblem(0, 0, f"nested more than {MAX_DEPTH} levels deep")
     if isinstance(data, list) and "---" in text:

@@ -60,7 +60,7 @@ def seed_idps(
                 for path, info in sorted(
                     certificates.items(), key=lambda i: (i[0][3:4] != ("certificate",), str(i[0]))
                 )
-                if path[:3] == base
+                if path[:3] == base and path[3] in ("certificate", "additional_certificates")
             ]
             if not pems:
                 start = now - dt.timedelta(days=30)

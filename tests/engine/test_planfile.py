@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from ssoform.engine.plan_schema import SavedPlan, plan_schema
+from ssoform.engine.planfile import SavedPlan, plan_schema
 from workspace import Workspace
 
 COMMITTED = Path(__file__).parents[2] / "schemas" / "plan.schema.json"

@@ -1,22 +1,25 @@
-"""The HTTP transport the engine gives every driver: budgeted, retried, bounded, redacted.
+"""The HTTP transport under every driver: budgeted, retried, bounded in size and time, redacted.
 
-- Every request takes a token from its provider instance's `Budget` and a concurrency slot.
+- Every request takes a token from its provider instance's budget and a concurrency slot.
 - Idempotent requests (GET, PUT, PATCH, DELETE, and POSTs a driver marks idempotent) are
   retried with tenacity on 429, 5xx, timeouts and dropped connections, honouring Retry-After
   and `x-rate-limit-reset`. Other POSTs are retried only on 429 and connection failures before
   sending, never after an ambiguous failure: the engine re-reads and adopts instead.
-- Redirects are never followed (the client is built with follow_redirects=False); response
-  bodies are capped.
+- A provider asking for a wait longer than `max_wait` (Retry-After, or a quota spent until a
+  reset further away) is given up at once with the reason (`WaitTooLong`), never waited for.
+- Each attempt has an overall deadline (answer and body), not only per-read timeouts.
+- Redirects are never followed (the client is built with follow_redirects=False); bodies are
+  capped after decompression (`ssoform.transport.body`).
 """
 
 from __future__ import annotations
 
-import email.utils
+import asyncio
 import logging
-import re
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import httpx
 from tenacity import (
@@ -27,13 +30,16 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from ssoform.engine.limits import Budget
 from ssoform.logs import redact_headers
+from ssoform.transport.body import ACCEPT_ENCODING, decoded_headers, read_body
+from ssoform.transport.refusals import DeadlineExceeded, WaitTooLong
+from ssoform.transport.waits import DEFAULT_MAX_WAIT, quota, retry_after
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "IDEMPOTENT",
-    "MAX_BODY_BYTES",
     "BudgetedTransport",
+    "RequestBudget",
     "RetryableResponse",
     "untrusted_certificate",
 ]
@@ -41,8 +47,39 @@ __all__ = [
 log = logging.getLogger("ssoform.http")
 
 IDEMPOTENT = "ssoform.idempotent"
-MAX_BODY_BYTES = 8 * 1024 * 1024
+DEFAULT_DEADLINE = 120.0
+"""Seconds one attempt may take from sending to the last byte of its answer."""
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 524, 530})
+
+
+class _Bucket(Protocol):
+    async def acquire(self) -> float: ...
+
+    def release(self) -> None: ...
+
+    def observe(self, remaining: int, reset_in: float) -> None: ...
+
+
+class _Stats(Protocol):
+    requests: int
+    rate_limited: int
+    retries: int
+    waited_seconds: float
+
+
+class RequestBudget(Protocol):
+    """What the transport needs of a provider instance's budget (`ssoform.engine.limits`)."""
+
+    @property
+    def bucket(self) -> _Bucket: ...
+
+    @property
+    def concurrency(self) -> asyncio.Semaphore: ...
+
+    @property
+    def stats(self) -> _Stats: ...
+
+    def hold_for(self, seconds: float) -> None: ...
 
 
 def untrusted_certificate(exc: BaseException) -> str | None:
@@ -57,6 +94,10 @@ def untrusted_certificate(exc: BaseException) -> str | None:
     return None
 
 
+async def _sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)  # looked up at each call, so a test may replace it
+
+
 class RetryableResponse(Exception):
     def __init__(self, response: httpx.Response, wait: float | None) -> None:
         super().__init__(f"HTTP {response.status_code}")
@@ -68,24 +109,33 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
     def __init__(
         self,
         inner: httpx.AsyncBaseTransport,
-        budget: Budget,
+        budget: RequestBudget,
         *,
         attempts: int = 5,
         max_backoff: float = 30.0,
         backoff: bool = True,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        deadline: float = DEFAULT_DEADLINE,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._inner = inner
         self.budget = budget
         self._attempts = attempts
         self._max_backoff = max_backoff
         self._backoff = backoff
+        self.max_wait = max_wait
+        self.deadline = deadline
         self._clock = clock
+        self._sleep = sleep or _sleep
+        self._spent_until = 0.0
+        """The provider said its quota is spent until then (clock time), beyond `max_wait`."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         idempotent = request.method in ("GET", "PUT", "PATCH", "DELETE", "HEAD") or bool(
             request.extensions.get(IDEMPOTENT)
         )
+        request.headers["accept-encoding"] = ACCEPT_ENCODING  # the codings body.py can bound
 
         def retryable(exc: BaseException) -> bool:
             if isinstance(exc, RetryableResponse):
@@ -102,11 +152,12 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
             wait=self._wait,
             reraise=True,
             before_sleep=self._count_retry,
+            sleep=self._sleep,
         )
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._send_once(request)
+                    return await self._send_once(request, idempotent)
         except RetryableResponse as exc:
             return exc.response
         raise AssertionError("unreachable")  # pragma: no cover
@@ -114,7 +165,7 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RetryableResponse) and exc.wait is not None:
-            return min(exc.wait, 300.0)
+            return exc.wait  # at most max_wait: _send_once refuses longer ones
         if not self._backoff:
             return 0.0
         return float(wait_exponential_jitter(multiplier=0.5, max=self._max_backoff)(state))
@@ -122,7 +173,8 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
     def _count_retry(self, state: RetryCallState) -> None:
         self.budget.stats.retries += 1
 
-    async def _send_once(self, request: httpx.Request) -> httpx.Response:
+    async def _send_once(self, request: httpx.Request, idempotent: bool) -> httpx.Response:
+        self._refuse_spent_quota()
         budget = self.budget
         async with budget.concurrency:
             budget.stats.waited_seconds += await budget.bucket.acquire()
@@ -134,91 +186,63 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
                     request.url.copy_with(query=None),
                     redact_headers(request.headers),
                 )
-                response = await self._inner.handle_async_request(request)
-                body = await _read_capped(response)
+                response, body = await self._exchange(request)
                 log.debug("answer %s (%d bytes)", response.status_code, len(body))
             finally:
                 budget.bucket.release()
         response = httpx.Response(
             status_code=response.status_code,
-            headers=response.headers,
+            headers=decoded_headers(response.headers),
             content=body,
             request=request,
             extensions=response.extensions,
         )
         self._observe_headers(response)
         if response.status_code in _RETRY_STATUS:
-            wait = self._retry_after(response)
+            wait = retry_after(response.headers, self._clock())
+            if (idempotent or response.status_code == 429) and (wait or 0.0) > self.max_wait:
+                raise WaitTooLong(
+                    f"asked to wait {wait:.0f} s before asking again, longer than the "
+                    f"{self.max_wait:g} s ceiling (SSOFORM_MAX_WAIT)",
+                    status=response.status_code,
+                )
             if response.status_code == 429:
                 budget.stats.rate_limited += 1
                 budget.hold_for(wait if wait is not None else 1.0)
             raise RetryableResponse(response, wait)
         return response
 
-    def _observe_headers(self, response: httpx.Response) -> None:
-        """Adjust the budget from the rate-limit headers: `x-rate-limit-remaining` with
-        `x-rate-limit-reset` (Unix seconds), or the IETF `RateLimit: "name";r=R;t=T` form."""
-        quota = _quota(response.headers, self._clock())
-        if quota is not None:
-            self.budget.bucket.observe(*quota)
+    async def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        """Send `request` and read its body, all within the overall deadline."""
+        ends = self._clock() + self.deadline
+        try:
+            async with asyncio.timeout(self.deadline):
+                response = await self._inner.handle_async_request(request)
+                return response, await read_body(response, clock=self._clock, deadline=ends)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"no complete answer within the {self.deadline:g} s deadline"
+            ) from None
 
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        for name in ("retry-after-ms", "retry-after"):
-            value = response.headers.get(name)
-            if value is None:
-                continue
-            try:
-                seconds = float(value)
-                return seconds / 1000 if name == "retry-after-ms" else seconds
-            except ValueError:
-                parsed = email.utils.parsedate_to_datetime(value) if value else None
-                if parsed is not None:
-                    return max(0.0, parsed.timestamp() - self._clock())
-        reset = response.headers.get("x-rate-limit-reset")
-        if reset is not None:
-            try:
-                return max(0.0, float(reset) - self._clock())
-            except ValueError:
-                return None
-        return None
+    def _refuse_spent_quota(self) -> None:
+        left = self._spent_until - self._clock()
+        if left > self.max_wait:
+            raise WaitTooLong(
+                f"the provider said no request is left for {left:.0f} s, longer than the "
+                f"{self.max_wait:g} s ceiling (SSOFORM_MAX_WAIT)"
+            )
+
+    def _observe_headers(self, response: httpx.Response) -> None:
+        """Adjust the budget from the rate-limit headers; a quota spent until beyond the
+        ceiling makes the next request fail at once instead of waiting."""
+        found = quota(response.headers, self._clock())
+        if found is None:
+            return
+        remaining, reset_in = found
+        if remaining <= 0 and reset_in > self.max_wait:
+            self._spent_until = self._clock() + reset_in
+            return
+        self.budget.bucket.observe(remaining, min(reset_in, self.max_wait))
 
     async def aclose(self) -> None:
         await self._inner.aclose()
-
-
-def _quota(headers: httpx.Headers, now: float) -> tuple[int, float] | None:
-    """(remaining, seconds until the window resets) from an answer's headers, if it says."""
-    remaining = headers.get("x-rate-limit-remaining")
-    reset = headers.get("x-rate-limit-reset")
-    try:
-        if remaining is not None and reset is not None:
-            return int(remaining), float(reset) - now
-        structured = headers.get("ratelimit")
-        if structured is not None:
-            params = dict(_RATELIMIT_PARAM.findall(structured))
-            if "r" in params and "t" in params:
-                return int(params["r"]), float(params["t"])
-    except ValueError:
-        return None
-    return None
-
-
-_RATELIMIT_PARAM = re.compile(r";\s*([a-z]+)=([0-9.]+)")
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    if response.is_stream_consumed:  # already read by the inner transport (a mock, a test double)
-        if len(response.content) > MAX_BODY_BYTES:
-            raise httpx.DecodingError(f"response body larger than {MAX_BODY_BYTES} bytes")
-        return response.content
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in response.aiter_raw():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise httpx.DecodingError(f"response body larger than {MAX_BODY_BYTES} bytes")
-            chunks.append(chunk)
-    finally:
-        await response.aclose()
-    return b"".join(chunks)
