@@ -38,6 +38,9 @@ from ssoform.model import Desired, FieldChange, Live
 __all__ = ["PlanOptions", "Planner", "index_live", "live_fingerprint", "matches_targets"]
 
 SENSITIVE = "(sensitive)"
+RENAMED = "renamed"
+KEPT_ELSEWHERE = "kept_at_another_address"
+"""Reasons that involve two addresses (tested in tests/engine/test_moves.py)."""
 DUPLICATE = "duplicate: "
 """How a plan warning about duplicates at a provider starts."""
 
@@ -269,7 +272,7 @@ class Planner:
                     change = _with_action(
                         change,
                         Action.FORGET,
-                        reason="kept_at_another_address",
+                        reason=KEPT_ELSEWHERE,
                         notes=(
                             f"the same live object is kept at {keeper}: "
                             "only this state record is dropped, nothing is deleted",
@@ -339,7 +342,7 @@ class Planner:
         if moved_from is None:
             return change
         if change.action is Action.NOOP:
-            return _with_action(change, Action.MOVE, reason="renamed", previous_address=moved_from)
+            return _with_action(change, Action.MOVE, reason=RENAMED, previous_address=moved_from)
         return change.model_copy(update={"previous_address": moved_from})
 
     def _plan_declared(
