@@ -1,7 +1,7 @@
-"""Import then plan, for every provider against its emulator: no changes but unverifiable fields.
+"""Import then plan, for every provider against its emulator: adopt, nothing else to change.
 
 Each estate is made by applying a source manifest with a separate state; the import starts from
-a manifest that names only the provider instance, and a fresh state.
+a manifest that names only the provider instance, and a fresh state that import leaves alone.
 """
 
 from __future__ import annotations
@@ -177,16 +177,15 @@ async def test_import_then_plan_shows_no_changes(
         if env != "TOKEN":
             monkeypatch.setenv(env, "imported-" + CANARY)
     h.path.write_text(text)
+    assert h.backend.read() is None, "import proposes: it never writes state"
     plan = await h.plan()
     assert plan.changes, text
     assert not plan.unmanaged, text
     for change in plan.changes:
-        assert change.action in (Action.NOOP, Action.BLOCKED, Action.UPDATE), (change, text)
+        assert change.action in (Action.ADOPT, Action.BLOCKED, Action.UPDATE), (change, text)
         not_unverifiable = [c for c in change.changes if c.write_only != "unverifiable"]
         assert not not_unverifiable, (change.address, not_unverifiable, text)
-    state = h.backend.read()
-    assert state is not None
-    assert {r.origin for r in state.resources.values()} == {"imported"}
-    assert set(state.resources) == {c.address for c in plan.changes}
+    assert imported.written == [c.address for c in plan.changes]
+    h.write(_manifest(kind, tenants=False))
     again = await import_live(h.loaded(), h.backend, h.config(), [name], scopes)
     assert again.yaml() == text, "a second import must diff cleanly"

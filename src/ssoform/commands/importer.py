@@ -1,4 +1,4 @@
-"""`ssoform import`: live objects into manifest YAML, and into state as adopted."""
+"""`ssoform import`: live objects into manifest YAML that the next plan adopts (no state)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from ssoform.commands.engine_options import (
     state_option,
 )
 from ssoform.engine.backend import write_private
-from ssoform.engine.importer import import_live
+from ssoform.engine.importer import Defined, import_live
 from ssoform.manifest.load import LoadOptions
+from ssoform.manifest.sources import collect_files, merge_files
 
 __all__ = ["import_command"]
 
@@ -33,7 +34,11 @@ __all__ = ["import_command"]
     help="Manifest(s) naming the provider instances (repeatable).",
 )
 @click.option(
-    "-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="YAML out."
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML file to write; what the other manifest files in its directory define is left out.",
 )
 @click.option(
     "--scope",
@@ -53,7 +58,7 @@ def import_command(
     state_path: Path | None,
     sandbox: bool,
 ) -> int:
-    """Write live SSO configuration as manifest YAML and record it in state as adopted."""
+    """Write live SSO configuration as manifest YAML; the next plan adopts it (no state)."""
     loaded = load_valid(list(manifests), LoadOptions())
     session = sandbox_for(loaded, sandbox)
     try:
@@ -64,6 +69,7 @@ def import_command(
                 run_config(allow_outside_files=False, sandbox=session),
                 instances,
                 scopes,
+                defined_beside(out),
             )
         )
     finally:
@@ -72,7 +78,32 @@ def import_command(
     write_private(out, result.yaml())
     for address in result.skipped:
         click.echo(f"skipped: {address}: its driver cannot express it in a manifest", err=True)
+    for reason in result.held:
+        click.echo(f"not written: {reason}", err=True)
+    if result.present:
+        click.echo(
+            f"{len(result.present)} object(s) already declared in {out.parent}: not written again",
+            err=True,
+        )
     click.echo(
-        f"Imported {len(result.records)} object(s) into {out}; recorded them in state as adopted."
+        f"Wrote {len(result.written)} object(s) to {out}. Nothing was recorded in state: "
+        "the next plan shows them as adopt, and apply records them."
     )
     return 0
+
+
+def defined_beside(out: Path) -> Defined:
+    """What the manifest files beside `out` (not `out` itself) define, by section and name."""
+    try:
+        files = [f for f in collect_files([out.parent]) if f.path.resolve() != out.resolve()]
+    except OSError:
+        return Defined()
+    doc = merge_files(files)
+
+    def names(section: str) -> dict[str, str]:
+        items = doc.data.get(section)
+        if not isinstance(items, dict):
+            return {}
+        return {str(n): doc.origin.get((section, n), "?") for n in items}
+
+    return Defined(names("providers"), names("identity_providers"), names("tenants"))

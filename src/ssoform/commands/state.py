@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -12,8 +13,11 @@ from ssoform.engine.backend import LocalStateBackend, StateBackend, edit_state
 from ssoform.engine.postgres import PostgresStateBackend, is_url
 from ssoform.engine.state import State
 from ssoform.errors import StateError
+from ssoform.manifest.fields import ADDRESS_PATTERN
 
 __all__ = ["state_group"]
+
+ADDRESS = re.compile(ADDRESS_PATTERN)
 
 
 @click.group("state")
@@ -150,3 +154,37 @@ def _destination(location: str, source: StateBackend, workspace: str | None) -> 
         )
         return PostgresStateBackend(location, workspace=name)
     return LocalStateBackend(Path(location))
+
+
+@state_group.command("mv")
+@click.argument("source", metavar="OLD")
+@click.argument("destination", metavar="NEW")
+@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+@state_option
+@sandbox_option
+def state_mv(
+    source: str, destination: str, dry_run: bool, state_path: str | None, sandbox: bool
+) -> int:
+    """Record the object managed at OLD under the address NEW (nothing is sent)."""
+    if not ADDRESS.match(destination):
+        raise StateError(f"{destination!r} is not an address (TENANT/PROVIDER/SCOPE/KEY)")
+    res = backend_for(state_path, sandbox=sandbox).move(source, destination, dry_run=dry_run)
+    verb = "would move" if dry_run else "moved"
+    click.echo(f"{verb} {source} -> {destination} (id {res.id}); nothing was sent")
+    return 0
+
+
+@state_group.command("rm")
+@click.argument("address")
+@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+@state_option
+@sandbox_option
+def state_rm(address: str, dry_run: bool, state_path: str | None, sandbox: bool) -> int:
+    """Forget ADDRESS without deleting it: the object stays at the provider, unmanaged."""
+    res = backend_for(state_path, sandbox=sandbox).remove(address, dry_run=dry_run)
+    verb = "would forget" if dry_run else "forgot"
+    click.echo(
+        f"{verb} {address} (id {res.id}); the object stays at {res.provider}, untouched. "
+        "While the manifest declares it, the next plan adopts it again"
+    )
+    return 0

@@ -142,6 +142,10 @@ class Applier:
         live = self._live.get((change.provider, change.scope, change.key))
         desired = self.desired.get(address)
         try:
+            if change.previous_address:
+                await self._move(change)
+                if action is Action.MOVE:
+                    return
             if action is Action.FORGET:
                 await self._record(address, "forget", None, None, remove=True)
                 return
@@ -260,15 +264,12 @@ class Applier:
 
     async def _move(self, change: ResourceChange) -> None:
         """State follows a renamed object to its new address; nothing is sent."""
-        old, new = change.previous_address, change.address
+        old, new = change.previous_address or "", change.address
         async with self._write_lock:
-            res = self.state.resources.get(old) if old else None
-            if old and res is not None and new not in self.state.resources:
-                del self.state.resources[old]
+            if old in self.state.resources and new not in self.state.resources:
+                res = self.state.move(old, new)
                 res.provider, res.provider_type = change.provider, change.provider_type
                 res.scope, res.key, res.protect = change.scope, change.key, change.protect
-                self.state.resources[new] = res
-                self.state.journal_append(new, "move", "ok", f"moved from {old}")
             if change.action is Action.MOVE:
                 self.result.applied.append(new)
             generation = self._touch()

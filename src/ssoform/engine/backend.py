@@ -154,9 +154,7 @@ def move_resource(backend: StateBackend, old: str, new: str, dry_run: bool) -> R
             raise StateError(f"{old} is not in the state")
         if new in state.resources:
             raise StateError(f"{new} is already in the state")
-        moved.append(state.resources.pop(old))
-        state.resources[new] = moved[0]
-        state.journal_append(new, "move", "ok", f"moved from {old}")
+        moved.append(state.move(old, new))
         return {old, new}
 
     edit_state(backend, "state mv", edit, dry_run=dry_run)
@@ -170,8 +168,7 @@ def remove_resource(backend: StateBackend, address: str, dry_run: bool) -> Resou
     def edit(state: State) -> Collection[str]:
         if address not in state.resources:
             raise StateError(f"{address} is not in the state")
-        removed.append(state.resources.pop(address))
-        state.journal_append(address, "forget", "ok", "removed from the state")
+        removed.append(state.forget(address))
         return {address}
 
     edit_state(backend, "state rm", edit, dry_run=dry_run)

@@ -42,6 +42,7 @@ DEFAULT_FAIL_ON: tuple[str, ...] = (
     "certificate_expired",
     "certificate_rotation",
     "domain_conflict",
+    "duplicate_live_object",
     "verification_failed",
     "enabled_unverified",
     "idp_mismatch",
@@ -118,6 +119,7 @@ def build_report(
         )
         findings += idp_findings(idp, each, now)
     findings += _domain_conflicts(live, drivers, addresses)
+    findings += _duplicates(live, {(c.provider, c.scope, c.key): c.address for c in plan.changes})
     findings += _live_issues(live, drivers, addresses)
     findings = [f.model_copy(update={"failing": f.kind in fail_on}) for f in findings]
     counts = Counter(r.status for r in resources)
@@ -184,6 +186,8 @@ def _from_change(change: ResourceChange) -> ResourceDrift:
         notes.insert(0, change.blocked)
     if change.action is Action.ADOPT:
         notes.append("live but not yet in state: the next apply adopts it")
+    if change.previous_address:
+        notes.append(f"renamed from {change.previous_address}: the next apply moves its record")
     return ResourceDrift(
         address=change.address,
         tenant=change.tenant if declared else None,
@@ -320,6 +324,36 @@ def _domain_conflicts(
                 subject=domain,
                 message=f"{domain} is claimed by {len(scopes)} scopes of {name}: {listed}",
                 addresses=sorted(a for found in scopes.values() for a in found),
+                failing=False,
+            )
+        )
+    return out
+
+
+def _duplicates(
+    live: LiveByInstance, addresses: Mapping[tuple[str, str, str], str]
+) -> list[Finding]:
+    """Several live objects for one key at one provider instance: reported, never hidden."""
+    ids: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for name in sorted(live):
+        for objs in live[name].values():
+            for obj in objs:
+                ids[(name, obj.scope, obj.key)].append(obj.id)
+    out = []
+    for (name, scope, key), found in sorted(ids.items()):
+        if len(found) < 2:
+            continue
+        address = addresses.get((name, scope, key), f"{name}/{scope}/{key}")
+        out.append(
+            Finding(
+                kind="duplicate_live_object",
+                severity="error",
+                subject=address,
+                message=(
+                    f"{name} holds {len(found)} live objects for {scope}/{key} "
+                    f"(ids {', '.join(found)}): ssoform manages one; remove the others by hand"
+                ),
+                addresses=[address],
                 failing=False,
             )
         )

@@ -13,23 +13,36 @@ import datetime as dt
 import fnmatch
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ssoform import __version__
 from ssoform.drivers.base import Driver
 from ssoform.engine.diff import diff_fields
-from ssoform.engine.plan import Action, Plan, ResourceChange, SecretPin, StatePin, Unmanaged
+from ssoform.engine.plan import (
+    Action,
+    Plan,
+    ResourceChange,
+    SecretPin,
+    StatePin,
+    Unmanaged,
+    terraform_actions,
+)
 from ssoform.engine.state import ResourceState, State, fingerprint, state_key
 from ssoform.manifest.changes import ChangeScope
 from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import SecretResolver
 from ssoform.model import Desired, FieldChange, Live
 
-__all__ = ["PlanOptions", "Planner", "live_fingerprint", "matches_targets"]
+__all__ = ["PlanOptions", "Planner", "index_live", "live_fingerprint", "matches_targets"]
 
 SENSITIVE = "(sensitive)"
+RENAMED = "renamed"
+KEPT_ELSEWHERE = "kept_at_another_address"
+"""Reasons that involve two addresses (tested in tests/engine/test_moves.py)."""
+DUPLICATE = "duplicate: "
+"""How a plan warning about duplicates at a provider starts."""
 
 
 @dataclass(frozen=True)
@@ -63,11 +76,35 @@ def live_fingerprint(live: Live | None) -> str | None:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
+def index_live(
+    objs: Iterable[Live], recorded: Mapping[tuple[str, str], str]
+) -> tuple[dict[tuple[str, str], Live], list[Live]]:
+    """Live objects by (scope, key), one each, and the duplicates left over.
+
+    A provider may hold several objects for one key (three Cloudflare connectors for one
+    domain). The one state records (by id) is the one managed, else the last listed; the others
+    are returned, to be reported, never hidden or silently adopted."""
+    chosen: dict[tuple[str, str], Live] = {}
+    extras: list[Live] = []
+    for obj in objs:
+        key = (obj.scope, obj.key)
+        other = chosen.get(key)
+        if other is not None and recorded.get(key) == other.id:
+            extras.append(obj)
+            continue
+        if other is not None:
+            extras.append(other)
+        chosen[key] = obj
+    return chosen, extras
+
+
 @dataclass
 class _InstanceInput:
     driver: Driver
     desired: list[Desired] = field(default_factory=list)
     owned: dict[str, ResourceState] = field(default_factory=dict)
+    moved: dict[str, str] = field(default_factory=dict)
+    """New address -> the address state records the object at (a rename)."""
 
 
 class Planner:
@@ -86,6 +123,8 @@ class Planner:
         self.state = state
         self.drivers = drivers
         self.desired = [d for d in desired if options.includes(d.address, d.tenant, d.provider)]
+        self._declared = {d.address for d in desired}
+        """Every address the manifest declares (whatever the targets)."""
         self.options = options
         self._key = state_key(state)
         self.secrets = secrets or SecretResolver(
@@ -122,8 +161,20 @@ class Planner:
         inputs = {name: _InstanceInput(driver) for name, driver in self.drivers.items()}
         for desired in self.desired:
             inputs[desired.provider].desired.append(desired)
+        declared = {d.address: d for d in self.desired}
+        sources: set[str] = set()
+        for move in self.manifest.moved:  # `moved:` entries: state follows to the new address
+            res = self.state.resources.get(move.from_)
+            target = declared.get(move.to)
+            if res is None or target is None or move.to in self.state.resources:
+                continue
+            inputs[target.provider].moved[move.to] = move.from_
+            inputs[target.provider].owned[move.from_] = res
+            sources.add(move.from_)
         for address, res in self.state.resources.items():
             tenant = address.split("/", 1)[0]
+            if address in sources:
+                continue
             if res.provider in inputs and self.options.includes(address, tenant, res.provider):
                 inputs[res.provider].owned[address] = res
         return {n: i for n, i in inputs.items() if i.desired or i.owned}
@@ -136,17 +187,21 @@ class Planner:
         """The plan and the live objects it was made from (by instance, then scope)."""
         inputs = self.inputs()
         live = await self.read_live(inputs)
-        self.live = {
-            (name, obj.scope, obj.key): obj
-            for name, scopes in live.items()
-            for objs in scopes.values()
-            for obj in objs
-        }
+        self.live = {}
+        duplicates: list[str] = []
+        indexed: dict[str, tuple[dict[tuple[str, str], Live], list[Live]]] = {}
+        for name, scopes in live.items():
+            indexed[name] = index_live(
+                (obj for objs in scopes.values() for obj in objs), self._recorded(name)
+            )
+            by_key, extras = indexed[name]
+            self.live.update({(name, *key): obj for key, obj in by_key.items()})
+            duplicates += _duplicate_warnings(name, by_key, extras)
         changes: list[ResourceChange] = []
         unmanaged: list[Unmanaged] = []
         unsafe: list[str] = []
         for name, item in inputs.items():
-            instance_changes, instance_unmanaged = self._plan_instance(name, item, live[name])
+            instance_changes, instance_unmanaged = self._plan_instance(name, item, *indexed[name])
             changes.extend(instance_changes)
             unmanaged.extend(instance_unmanaged)
             reason = self._threshold(name, item, instance_changes)
@@ -184,6 +239,7 @@ class Planner:
                 for w in (
                     self.options.partial_reason,
                     self.options.only.describe() if self.options.only else None,
+                    *duplicates,
                 )
                 if w
             ),
@@ -192,15 +248,37 @@ class Planner:
 
     # --- one provider instance -------------------------------------------------------------
 
+    def _recorded(self, name: str) -> dict[tuple[str, str], str]:
+        return {(r.scope, r.key): r.id for r in self.state.resources.values() if r.provider == name}
+
     def _plan_instance(
-        self, name: str, item: _InstanceInput, live: Mapping[str, list[Live]]
+        self,
+        name: str,
+        item: _InstanceInput,
+        by_key: Mapping[tuple[str, str], Live],
+        extras: Sequence[Live],
     ) -> tuple[list[ResourceChange], list[Unmanaged]]:
-        by_key = {(obj.scope, obj.key): obj for objs in live.values() for obj in objs}
-        changes = [self._plan_desired(item.driver, d, by_key) for d in item.desired]
-        wanted = {d.address for d in item.desired}
+        moved = self._moves(item, by_key)
+        changes = [
+            self._plan_desired(item.driver, d, by_key, moved.get(d.address)) for d in item.desired
+        ]
+        wanted = {d.address for d in item.desired} | set(moved.values())
+        kept = {(c.scope, c.live_id): c.address for c in changes if c.live_id}
         for address, res in item.owned.items():
             if address not in wanted:
-                changes.append(self._plan_removed(item.driver, address, res, by_key))
+                change = self._plan_removed(item.driver, address, res, by_key)
+                keeper = kept.get((change.scope, change.live_id or ""))
+                if change.action is Action.DELETE and keeper is not None:
+                    change = _with_action(
+                        change,
+                        Action.FORGET,
+                        reason=KEPT_ELSEWHERE,
+                        notes=(
+                            f"the same live object is kept at {keeper}: "
+                            "only this state record is dropped, nothing is deleted",
+                        ),
+                    )
+                changes.append(change)
         claimed = {(d.scope, d.key) for d in item.desired}
         claimed |= {(r.scope, r.key) for r in self.state.resources.values() if r.provider == name}
         drv = item.driver
@@ -216,14 +294,67 @@ class Planner:
             for key, obj in sorted(by_key.items())
             if key not in claimed
         ]
+        unmanaged += [
+            Unmanaged(
+                provider=name,
+                provider_type=drv.type_name,
+                scope=obj.scope,
+                key=obj.key,
+                id=obj.id,
+                fields=drv.describe_unmanaged(obj),
+            )
+            for obj in extras
+        ]
         return changes, unmanaged
 
+    def _moves(
+        self, item: _InstanceInput, live_by_key: Mapping[tuple[str, str], Live]
+    ) -> dict[str, str]:
+        """Renames (new address -> old): the `moved:` entries, then every declared resource not in
+        state whose live object state records, under this instance, at an address no longer
+        declared. One live object is never both kept and deleted."""
+        moved = dict(item.moved)
+        taken = set(moved.values())
+        by_id: dict[tuple[str, str], str] = {}  # ids are unique within a scope only
+        name = item.driver.name
+        for address, res in sorted(self.state.resources.items()):  # outside --target too
+            if res.provider != name or address in self._declared or address in taken:
+                continue
+            if res.id:
+                by_id.setdefault((res.scope, res.id), address)
+        for desired in item.desired:
+            if desired.address in moved or desired.address in self.state.resources:
+                continue
+            live = live_by_key.get((desired.scope, desired.key))
+            old = by_id.pop((live.scope, live.id), None) if live is not None else None
+            if old is not None:
+                moved[desired.address] = old
+        return moved
+
     def _plan_desired(
-        self, driver: Driver, desired: Desired, live_by_key: Mapping[tuple[str, str], Live]
+        self,
+        driver: Driver,
+        desired: Desired,
+        live_by_key: Mapping[tuple[str, str], Live],
+        moved_from: str | None = None,
+    ) -> ResourceChange:
+        change = self._plan_declared(driver, desired, live_by_key, moved_from)
+        if moved_from is None:
+            return change
+        if change.action is Action.NOOP:
+            return _with_action(change, Action.MOVE, reason=RENAMED, previous_address=moved_from)
+        return change.model_copy(update={"previous_address": moved_from})
+
+    def _plan_declared(
+        self,
+        driver: Driver,
+        desired: Desired,
+        live_by_key: Mapping[tuple[str, str], Live],
+        moved_from: str | None,
     ) -> ResourceChange:
         caps = driver.capabilities
         live = live_by_key.get((desired.scope, desired.key))
-        owned = self.state.resources.get(desired.address)
+        owned = self.state.resources.get(moved_from or desired.address)
         base = self._base(driver, desired, live)
         after = {
             **desired.fields,
@@ -441,6 +572,27 @@ class Planner:
             f"{name}: {risky} of {existing} existing resources would be updated, replaced or "
             f"deleted ({share:.0%} > {self.options.threshold:.0%}); apply needs --force"
         )
+
+
+def _with_action(change: ResourceChange, action: Action, **update: Any) -> ResourceChange:
+    """`change` with another action (its `change.actions` derived again)."""
+    detail = change.change.model_copy(update={"actions": terraform_actions(action, change.changes)})
+    return change.model_copy(update={"action": action, "change": detail, **update})
+
+
+def _duplicate_warnings(
+    name: str, by_key: Mapping[tuple[str, str], Live], extras: Sequence[Live]
+) -> list[str]:
+    others: dict[tuple[str, str], list[str]] = {}
+    for obj in extras:
+        others.setdefault((obj.scope, obj.key), []).append(obj.id)
+    return [
+        f"{DUPLICATE}{name} holds {len(ids) + 1} live objects for {scope}/{key} (ids "
+        f"{', '.join([by_key[(scope, key)].id, *ids])}): ssoform manages id "
+        f"{by_key[(scope, key)].id}; the others are listed as unmanaged: remove the duplicates "
+        "by hand"
+        for (scope, key), ids in sorted(others.items())
+    ]
 
 
 def _manual_default(driver: Driver, changes: Sequence[FieldChange]) -> str:

@@ -137,6 +137,28 @@ class State(BaseModel):
                 res.fingerprints = dict(sorted(res.fingerprints.items()))
         return self.model_dump_json(indent=2) + "\n"
 
+    def move(self, old: str, new: str) -> ResourceState:
+        """Record the object managed at `old` under `new` instead (a rename; nothing is sent).
+        `new` is a well-formed address (TENANT/PROVIDER-INSTANCE/SCOPE/KEY)."""
+        if old not in self.resources:
+            raise StateError(f"{old} is not in the state")
+        if new in self.resources:
+            raise StateError(f"{new} is already in the state")
+        res = self.resources.pop(old)
+        _, provider, scope, key = new.split("/", 3)
+        res.provider, res.scope, res.key = provider, scope, key
+        self.resources[new] = res
+        self.journal_append(new, "move", "ok", f"moved from {old}")
+        return res
+
+    def forget(self, address: str) -> ResourceState:
+        """Stop managing `address` without touching the object at the provider."""
+        if address not in self.resources:
+            raise StateError(f"{address} is not in the state")
+        res = self.resources.pop(address)
+        self.journal_append(address, "forget", "ok", f"forgotten; id {res.id} left at the provider")
+        return res
+
     def journal_append(
         self,
         address: str,

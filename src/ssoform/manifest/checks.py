@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ssoform.manifest.certificates import CertInfo
 from ssoform.manifest.diagnostics import PathElem, Severity
-from ssoform.manifest.fields import PUBLIC_MAIL_DOMAINS
+from ssoform.manifest.fields import PUBLIC_MAIL_DOMAINS, normalise_domain
 from ssoform.manifest.idp_urls import admin_host, domain_url
 from ssoform.manifest.models import (
     CantinaConnection,
@@ -22,7 +23,15 @@ from ssoform.manifest.models import (
     connection_type,
 )
 
-__all__ = ["Finding", "Unchecked", "connection_domains", "connection_keys", "cross_check"]
+__all__ = [
+    "Finding",
+    "Unchecked",
+    "connection_domains",
+    "connection_keys",
+    "cross_check",
+    "declared_addresses",
+    "duplicate_spellings",
+]
 
 CertLoader = Callable[[str, tuple[PathElem, ...], Certificate], CertInfo]
 """(idp name, path of the certificate, certificate) -> parsed certificate; raises ValueError."""
@@ -101,6 +110,7 @@ def cross_check(
     findings.extend(_check_connections(manifest, unchecked))
     findings.extend(_check_duplicate_domains(manifest))
     findings.extend(_check_duplicate_objects(manifest))
+    findings.extend(_check_moved(manifest))
     return findings
 
 
@@ -275,6 +285,88 @@ def _check_duplicate_objects(manifest: Manifest) -> Iterator[Finding]:
                         ("tenants", tname, "connections", index),
                         f"{conn.provider}/{scope}/{key} is already declared at {first}",
                     )
+
+
+def duplicate_spellings(data: Mapping[str, Any]) -> Iterator[Finding]:
+    """Email domains listed twice in one list of a tenant, however spelt (`acme.com`,
+    `ACME.com`, `acme.com.`, full-width letters): read from the document before validation,
+    which normalises the spellings away."""
+    tenants = data.get("tenants")
+    if not isinstance(tenants, Mapping):
+        return
+    for tname, tenant in tenants.items():
+        if not isinstance(tenant, Mapping):
+            continue
+        lists: list[tuple[tuple[PathElem, ...], Any]] = [
+            (("tenants", str(tname), "domains"), tenant.get("domains"))
+        ]
+        connections = tenant.get("connections")
+        if isinstance(connections, list):
+            lists += [
+                (("tenants", str(tname), "connections", i, "domains"), conn.get("domains"))
+                for i, conn in enumerate(connections)
+                if isinstance(conn, Mapping)
+            ]
+        for path, domains in lists:
+            if isinstance(domains, list):
+                yield from _same_domain_twice(path, domains)
+
+
+def _same_domain_twice(path: tuple[PathElem, ...], domains: list[Any]) -> Iterator[Finding]:
+    first: dict[str, str] = {}
+    for index, spelling in enumerate(domains):
+        try:
+            name = normalise_domain(spelling)
+        except ValueError:
+            continue  # reported by validation
+        if name not in first:
+            first[name] = str(spelling)
+            continue
+        same = "the same spelling" if first[name] == spelling else f"both are {name}"
+        yield Finding(
+            (*path, index),
+            f"email domain {spelling!r} repeats {first[name]!r} ({same}): list it once",
+        )
+
+
+def declared_addresses(manifest: Manifest) -> set[str]:
+    """The address of every live object the manifest declares."""
+    return {
+        f"{tname}/{conn.provider}/{scope}/{key}"
+        for tname, tenant in manifest.tenants.items()
+        for conn in tenant.connections
+        for scope, key in connection_keys(manifest, tenant, conn)
+    }
+
+
+def _check_moved(manifest: Manifest) -> Iterator[Finding]:
+    """`moved:` entries: each `to` declared, no `from` still declared, no chains or cycles."""
+    if not manifest.moved:
+        return
+    declared = declared_addresses(manifest)
+    sources: dict[str, int] = {}
+    targets: dict[str, int] = {}
+    for index, move in enumerate(manifest.moved):
+        sources.setdefault(move.from_, index)
+        targets.setdefault(move.to, index)
+    for index, move in enumerate(manifest.moved):
+        path: tuple[PathElem, ...] = ("moved", index)
+        if sources[move.from_] != index:
+            yield Finding(path, f"{move.from_} is already moved by moved[{sources[move.from_]}]")
+        if targets[move.to] != index:
+            yield Finding(path, f"{move.to} is already the target of moved[{targets[move.to]}]")
+        if move.to in sources:
+            yield Finding(
+                (*path, "to"),
+                f"{move.to} is moved on again by moved[{sources[move.to]}]: "
+                "chains and cycles are not allowed; move straight to the final address",
+            )
+        if move.to not in declared:
+            yield Finding((*path, "to"), f"{move.to} is not declared by any connection")
+        if move.from_ in declared:
+            yield Finding(
+                (*path, "from"), f"{move.from_} is still declared: a move leaves its old address"
+            )
 
 
 def _undefined(what: str, name: str, manifest: Manifest) -> str:

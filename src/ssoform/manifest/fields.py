@@ -11,6 +11,7 @@ import idna
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 __all__ = [
+    "ADDRESS_PATTERN",
     "CloudflareId",
     "Domain",
     "HttpsUrl",
@@ -22,6 +23,8 @@ __all__ = [
 ]
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+ADDRESS_PATTERN = r"^[a-z0-9][a-z0-9_.-]*/[a-z0-9][a-z0-9_.-]*/[^/\s]+/\S+$"
+"""A resource address: TENANT/PROVIDER-INSTANCE/SCOPE/KEY."""
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
 _PUBLIC_MAIL = frozenset({"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com"})
 

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ssoform.manifest.certificates import CertInfo, parse_pem
-from ssoform.manifest.checks import Unchecked, cross_check
+from ssoform.manifest.checks import Unchecked, cross_check, duplicate_spellings
 from ssoform.manifest.diagnostics import Diagnostic, PathElem, Severity, path_to_str
 from ssoform.manifest.fields import CLOUDFLARE_ID_MESSAGE
 from ssoform.manifest.models import Certificate, Manifest
@@ -136,6 +136,8 @@ def _load(paths: Sequence[Path], options: LoadOptions) -> LoadedManifest:
             unchecked=unchecked,
             expired=Severity.ERROR if options.expired_certificates_are_errors else Severity.WARNING,
         ):
+            findings.append((finding.path, finding.message, finding.severity))
+        for finding in duplicate_spellings(doc.data):
             findings.append((finding.path, finding.message, finding.severity))
         if options.resolve_secrets:
             findings.extend(_secret_findings(loaded, checked, options.allow_outside_files))

@@ -16,7 +16,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from ssoform.manifest.descope_keys import attribute_key_problem
-from ssoform.manifest.fields import CloudflareId, Domain, HttpsUrl, Identifier, Name
+from ssoform.manifest.fields import (
+    ADDRESS_PATTERN,
+    CloudflareId,
+    Domain,
+    HttpsUrl,
+    Identifier,
+    Name,
+)
 from ssoform.manifest.secrets import SecretRef
 
 __all__ = [
@@ -30,6 +37,7 @@ __all__ = [
     "DescopeProvider",
     "IdentityProvider",
     "Manifest",
+    "Moved",
     "OidcIdp",
     "PandaStackConnection",
     "PandaStackProvider",
@@ -374,6 +382,30 @@ class Tenant(_Model):
     connections: list[Connection] = Field(default_factory=list)
 
 
+Address = Annotated[
+    str,
+    Field(
+        max_length=512,
+        pattern=ADDRESS_PATTERN,
+        description="A resource address: TENANT/PROVIDER-INSTANCE/SCOPE/KEY.",
+    ),
+]
+
+
+class Moved(_Model):
+    """A rename the engine cannot infer (as Terraform's `moved` block): the object state
+    records at `from` is the one the manifest now declares at `to`; nothing is sent."""
+
+    from_: Address = Field(alias="from")
+    to: Address
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Moved:
+        if self.from_ == self.to:
+            raise ValueError("from and to are the same address")
+        return self
+
+
 class Manifest(_Model):
     """A whole manifest: one file, or a directory of files merged into one."""
 
@@ -382,3 +414,6 @@ class Manifest(_Model):
     providers: dict[Name, ProviderInstance] = Field(default_factory=dict)
     identity_providers: dict[Name, IdentityProvider] = Field(default_factory=dict)
     tenants: dict[Name, Tenant] = Field(default_factory=dict)
+    moved: list[Moved] = Field(
+        default_factory=list, description="Renamed resources: state follows, nothing is sent."
+    )

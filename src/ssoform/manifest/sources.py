@@ -21,6 +21,8 @@ __all__ = [
 ]
 
 MERGED_SECTIONS = ("vars", "providers", "identity_providers", "tenants")
+LISTED_SECTIONS = ("moved",)
+"""Lists that files add to (each file's entries are kept, in file order)."""
 
 
 @dataclass
@@ -140,6 +142,11 @@ def _merge_one(doc: MergedDocument, display: str, data: dict[Any, Any]) -> None:
                     continue
                 section[name] = item
                 doc.origin[where] = display
+            doc.origin.setdefault((key,), display)
+        elif key in LISTED_SECTIONS and isinstance(value, list):
+            listed = doc.data.setdefault(key, [])
+            if isinstance(listed, list):
+                listed.extend(value)
             doc.origin.setdefault((key,), display)
         elif key in doc.data and key not in MERGED_SECTIONS:
             if doc.data[key] != value:

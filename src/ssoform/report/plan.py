@@ -37,7 +37,7 @@ VALUE_CHARS = 400
 """A value longer than this is shortened in Markdown (the JSON plan holds it whole)."""
 
 _CAREFUL = "Needs a careful look (deletes, replacements, enabling SSO, blocked, manual)"
-_CHANGING = ("create", "adopt", "update", "replace", "delete", "forget")
+_CHANGING = ("create", "adopt", "update", "replace", "delete", "forget", "move")
 
 
 def counts(data: Mapping[str, Any]) -> dict[str, int]:
@@ -115,6 +115,8 @@ def _entry(rc: Mapping[str, Any], fields: Sequence[Mapping[str, Any]], more: str
     """One change as Markdown: its headline, its notes (never folded), then its field lines."""
     why = attention(rc)
     head = f"**{rc['action']}** {_code(rc['address'])}"
+    if rc.get("previous_address"):
+        head += f" (moved from {_code(rc['previous_address'])})"
     if rc["action_reason"]:
         head += f" ({_prose(rc['action_reason'])})"
     if rc["experimental"]:
