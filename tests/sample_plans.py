@@ -64,12 +64,13 @@ def change(address: str, action: str, fields: int, *, value_chars: int = 30) -> 
         "notes": [],
         "experimental": False,
         "protect": False,
+        "previous_address": None,
     }
 
 
 def plan_of(changes: list[dict[str, Any]], unmanaged: int = 0) -> dict[str, Any]:
     summary = dict.fromkeys(("create", "update", "replace", "delete", "adopt", "no-op"), 0)
-    summary |= {"manual": 0, "blocked": 0, "forget": 0, "unmanaged": unmanaged}
+    summary |= {"manual": 0, "blocked": 0, "forget": 0, "move": 0, "unmanaged": unmanaged}
     for c in changes:
         summary[c["action"]] += 1
     return {

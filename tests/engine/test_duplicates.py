@@ -11,7 +11,7 @@ from emulated import Harness
 from ssoform.emulators.cloudflare import CloudflareStore
 from ssoform.emulators.cloudflare import create_app as cloudflare_app
 from ssoform.engine.plan import Action
-from ssoform.report.render import render
+from ssoform.report.plan import render_plan_text
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 MANIFEST = f"""
@@ -48,7 +48,7 @@ async def test_duplicates_are_a_plan_warning_and_listed_as_unmanaged(
     extras = {u.id for u in plan.unmanaged}
     assert extras == set(ids) - {change.live_id}
     assert not plan.partial
-    text = render("plan.txt.j2", plan.data())
+    text = render_plan_text(plan.data(), color=False)
     assert f"Warning: duplicate: cf holds 3 live objects for {ACCOUNT}/acme.com" in text
     assert "Partial plan" not in text
 

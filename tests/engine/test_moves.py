@@ -6,7 +6,7 @@ import json
 
 from fakes import CLOUD
 from ssoform.cli import main
-from ssoform.report.render import render
+from ssoform.report.plan import render_plan_markdown
 from workspace import CF_ACCOUNT, Workspace
 
 OLD = f"acme/cf/{CF_ACCOUNT}/acme.com"
@@ -203,6 +203,6 @@ def test_markdown_plan_shows_the_move(ws: Workspace) -> None:
     assert ws.run("apply", str(ws.plan_file()))[0] == 0
     _rename_tenant(ws)
     data = json.loads(ws.plan_file().read_text())["plan"]
-    text = render("plan.md.j2", {**data, "limit": 50, "json_hint": "plan.json"})
-    assert f"| move | `{NEW}` (moved from `{OLD}`) |" in text
+    text = "".join(render_plan_markdown(data, json_hint="plan.json"))
+    assert f"**move** `{NEW}` (moved from `{OLD}`)" in text
     assert "| forget | move |" in text

@@ -45,7 +45,7 @@ def counts(data: Mapping[str, Any]) -> dict[str, int]:
 
     Actions are counted as the plan counts them; `blocked` and `manual` count every change that
     shows such a line (a create whose enabling waits on DNS is both "to create" and blocked)."""
-    out = dict(data["summary"])
+    out = dict.fromkeys(_CHANGING, 0) | dict(data["summary"])
     changes = data["resource_changes"]
     out["blocked"] = sum(1 for rc in changes if rc["blocked"] or rc["action"] == "blocked")
     out["manual"] = sum(1 for rc in changes if rc["manual"] or rc["action"] == "manual")
