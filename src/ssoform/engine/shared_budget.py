@@ -168,8 +168,9 @@ class PostgresBudgets:
                 self._leased[key].clear()
             try:
                 conn = self._connection()
+                now = self._clock()  # before the database's: answers are never dated early
                 with conn.transaction():
-                    self._settle(conn, key, window, self._database_now(conn), self._clock())
+                    self._settle(conn, key, window, self._database_now(conn), now)
             except psycopg.Error:
                 self._turn_off()
 
@@ -185,8 +186,9 @@ class PostgresBudgets:
                 return
             try:
                 conn = self._connection()
+                now = self._clock()  # before the database's: answers are never dated early
                 with conn.transaction():
-                    self._settle(conn, key, window, self._database_now(conn), self._clock())
+                    self._settle(conn, key, window, self._database_now(conn), now)
             except psycopg.Error:
                 self._turn_off()
 
