@@ -40,6 +40,8 @@ ONLY_VALIDATE: dict[str, str] = {
     # Cross-checks and checks of contents that no JSON Schema expresses.
     "duplicate-domains": CROSS + " (one domain in two tenants)",
     "duplicate-live-object": CROSS + " (two connections for one live object)",
+    "duplicate-spellings": CROSS + " (one domain spelt twice, equal after normalisation)",
+    "moved-entries": CROSS + " (moved: addresses against what the manifest declares)",
     "undefined-references": CROSS + " (a provider or IdP that is not defined)",
     "provider-type-mismatch": CROSS + " (the connection's kind against its provider's type)",
     "protocol-not-defined": CROSS + " (a protocol the identity provider does not define)",
