@@ -131,3 +131,5 @@ def test_a_lease_takes_several_tokens_per_round_trip(pg_url: str) -> None:
     leasing.finish(key, window)  # the unused rest of the lease goes back
     assert len(backs) - len(_back_in(pg_url, key)) == size - 1
     assert other.take(key, limit, window) == 0.0  # which the other run can take at once
+    leasing.release(key, window)  # an answer after the end: recorded at once
+    assert sum(back < window + 60 for back in _back_in(pg_url, key)) == size + 1

@@ -97,6 +97,7 @@ class PostgresBudgets:
         self._unused: dict[str, list[int]] = collections.defaultdict(list)
         """Leased tokens never used, to delete from the database."""
         self._lease_sizes: dict[str, int] = {}
+        self._finished: set[str] = set()
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
@@ -137,6 +138,7 @@ class PostgresBudgets:
         refuses (a read-only role, a dropped connection) turns sharing off for this run: the
         run keeps its own budget, as on a state file."""
         with self._mutex:
+            self._finished.discard(key)
             if self._off:
                 return 0.0
             now = self._clock()
@@ -161,7 +163,8 @@ class PostgresBudgets:
             if self._off or not self._granted[key]:
                 return
             self._answered[key].append((self._granted[key].popleft(), self._clock()))
-            if len(self._answered[key]) < self._lease_size(key) and self._granted[key]:
+            waiting = self._granted[key] and key not in self._finished
+            if len(self._answered[key]) < self._lease_size(key) and waiting:
                 return
             if not self._granted[key]:  # quiet: give back what this run has not used
                 self._unused[key].extend(token for token, _ in self._leased[key])
@@ -178,6 +181,7 @@ class PostgresBudgets:
         """The run is done with `key`: record the answers still pending and give back the
         tokens leased but never used."""
         with self._mutex:
+            self._finished.add(key)  # answers still on their way are recorded as they come
             if self._off:
                 return
             self._unused[key].extend(token for token, _ in self._leased[key])
