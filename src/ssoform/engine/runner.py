@@ -20,7 +20,7 @@ from ssoform.drivers.base import Driver, DriverContext
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.limits import Budget, SpentLogs
 from ssoform.engine.progress import Progress
-from ssoform.engine.shared_budget import SharedBudgets
+from ssoform.engine.shared_budget import SharedBudgets, SharedToken
 from ssoform.logs import register_secret
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
@@ -151,6 +151,7 @@ async def open_drivers(
     assert manifest is not None
     drivers: dict[str, Driver] = {}
     budgets: dict[str, Budget] = {}
+    shared_tokens: list[SharedToken] = []
     async with contextlib.AsyncExitStack() as stack:
         for name, instance in manifest.providers.items():
             if names is not None and name not in names:
@@ -189,7 +190,7 @@ async def open_drivers(
                 key = shared.key_for(instance.type, base_url, credentials)
                 token = shared.taker(key, requests, per_seconds)
                 budget.bucket.shared = token
-                stack.push_async_callback(token.finish)  # after the client closes
+                shared_tokens.append(token)
             inner: httpx.AsyncBaseTransport
             if sandboxed:
                 assert config.sandbox is not None
@@ -215,3 +216,5 @@ async def open_drivers(
             drivers[name] = cls(ctx)
             budgets[name] = budget
         yield DriverSet(drivers, budgets)
+        for token in shared_tokens:  # done: give back leased tokens (a failed run's expire)
+            await token.finish()
