@@ -24,7 +24,7 @@ from ssoform.engine.planner import PlanOptions
 from ssoform.engine.runner import RunConfig
 from ssoform.engine.workflow import apply_plan, make_plan
 from ssoform.manifest.load import LoadOptions, load_manifest
-from ssoform.report.render import render
+from ssoform.report.render_jinja import render
 
 
 def _stats(stats: dict[str, BudgetStats]) -> dict[str, dict[str, Any]]:

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import click
 
+from ssoform.commands.color import use_color
 from ssoform.commands.engine_options import (
     backend_for,
     listing_missing_secrets,
-    load_valid,
     run_config,
     sandbox_for,
     sandbox_option,
     state_option,
     target_option,
-    use_color,
 )
+from ssoform.commands.load_valid import load_valid
 from ssoform.commands.options import manifest_options, parse_vars
 from ssoform.commands.summary import step_summary_option, write_step_summary
 from ssoform.engine.backend import write_private

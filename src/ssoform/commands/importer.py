@@ -9,12 +9,12 @@ import click
 
 from ssoform.commands.engine_options import (
     backend_for,
-    load_valid,
     run_config,
     sandbox_for,
     sandbox_option,
     state_option,
 )
+from ssoform.commands.load_valid import load_valid
 from ssoform.engine.backend import write_private
 from ssoform.engine.importer import Defined, import_live
 from ssoform.manifest.load import LoadOptions

@@ -22,7 +22,7 @@ from ssoform.manifest.checks import Unchecked, cross_check, duplicate_spellings
 from ssoform.manifest.diagnostics import Diagnostic, PathElem, Severity, path_to_str
 from ssoform.manifest.fields import CLOUDFLARE_ID_MESSAGE
 from ssoform.manifest.models import Certificate, Manifest
-from ssoform.manifest.render import render_document
+from ssoform.manifest.render_templates import render_document
 from ssoform.manifest.secrets import SecretRef, read_regular_file, secret_problem
 from ssoform.manifest.sources import (
     MergedDocument,
