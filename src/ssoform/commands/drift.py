@@ -20,10 +20,10 @@ from ssoform.commands.engine_options import (
 from ssoform.commands.load_valid import load_valid
 from ssoform.commands.options import manifest_options, parse_vars
 from ssoform.commands.summary import step_summary_option, write_step_summary
-from ssoform.engine.backend import write_private
 from ssoform.engine.drift import DEFAULT_FAIL_ON, DriftOptions, parse_fail_on
 from ssoform.engine.planner import PlanOptions
 from ssoform.engine.workflow import make_drift
+from ssoform.files import write_private
 from ssoform.manifest.load import LoadOptions
 from ssoform.report.drift import FORMATS, render_drift
 

@@ -15,8 +15,8 @@ from ssoform.commands.engine_options import (
     state_option,
 )
 from ssoform.commands.load_valid import load_valid
-from ssoform.engine.backend import write_private
 from ssoform.engine.importer import Defined, import_live
+from ssoform.files import write_private
 from ssoform.manifest.load import LoadOptions
 from ssoform.manifest.sources import collect_files, merge_files
 
