@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import json
 from collections.abc import Sequence
@@ -86,16 +85,7 @@ class LoadedManifest:
 
 def load_manifest(paths: Sequence[Path], options: LoadOptions | None = None) -> LoadedManifest:
     """Read, render, validate and cross-check the manifest at `paths` (files or directories)."""
-    # Loading builds a large tree of new objects and little cyclic garbage: the cyclic
-    # collector would rescan the growing tree again and again (a third of validating 10,000
-    # tenants). What loading drops is freed by reference counting; cycles wait for re-enabling.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _load(paths, options or LoadOptions())
-    finally:
-        if collecting:
-            gc.enable()
+    return _load(paths, options or LoadOptions())
 
 
 def _load(paths: Sequence[Path], options: LoadOptions) -> LoadedManifest:
