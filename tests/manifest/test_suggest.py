@@ -11,7 +11,14 @@ from ssoform.manifest.suggest import keys_at, suggestion
 
 
 def test_keys_at_each_place() -> None:
-    assert keys_at(("tenant",)) == ["identity_providers", "providers", "tenants", "vars", "version"]
+    assert keys_at(("tenant",)) == [
+        "identity_providers",
+        "moved",
+        "providers",
+        "tenants",
+        "vars",
+        "version",
+    ]
     assert "domains" in keys_at(("tenants", "acme", "domain"))
     cf = keys_at(("tenants", "acme", "connections", 0, "cloudflare", "enabeld"))
     assert "account_id" in cf and "tenant_id" not in cf
