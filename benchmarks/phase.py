@@ -21,7 +21,7 @@ from ssoform.cli import tuned_collector
 from ssoform.engine.backend import LocalStateBackend
 from ssoform.engine.limits import BudgetStats
 from ssoform.engine.planner import PlanOptions
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import apply_plan, make_plan
 from ssoform.manifest.load import LoadOptions, load_manifest
 from ssoform.report.render_jinja import render

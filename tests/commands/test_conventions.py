@@ -27,7 +27,7 @@ from ssoform.emulators.base import emulator_transport
 from ssoform.emulators.pandastack import DEFAULT_TOKEN, PandaStackStore, create_app
 from ssoform.engine.limits import Budget
 from ssoform.engine.progress import Progress
-from ssoform.engine.runner import USER_AGENT
+from ssoform.engine.wiring import USER_AGENT
 
 VALID = "version: 1\ntenants:\n  acme: {domains: [acme.com]}\n"
 

@@ -27,8 +27,8 @@ from ssoform.engine.apply import ApplyResult
 from ssoform.engine.authority import manifest_paths_within
 from ssoform.engine.plan import Plan
 from ssoform.engine.planfile import read_plan
-from ssoform.engine.runner import RunConfig
 from ssoform.engine.state import state_key
+from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import apply_plan
 from ssoform.errors import PlanError, StalePlanError
 from ssoform.manifest.load import LoadedManifest, LoadOptions

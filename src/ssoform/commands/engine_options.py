@@ -13,7 +13,7 @@ import click
 from ssoform.engine.backend import LocalStateBackend, StateBackend
 from ssoform.engine.postgres import PostgresStateBackend, is_url
 from ssoform.engine.progress import Progress
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from ssoform.errors import SecretError
 from ssoform.manifest.load import LoadedManifest, unresolved_secrets
 from ssoform.sandbox.session import DEFAULT_SANDBOX_DIR, SandboxSession

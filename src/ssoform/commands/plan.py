@@ -33,7 +33,7 @@ from ssoform.engine.authority import recorded_paths
 from ssoform.engine.plan import Plan
 from ssoform.engine.planfile import write_plan
 from ssoform.engine.planner import PlanOptions
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import PlanOutcome, make_plan
 from ssoform.manifest.changed_since import changed_scope
 from ssoform.manifest.load import LoadedManifest, LoadOptions
