@@ -42,6 +42,8 @@ ONLY_VALIDATE: dict[str, str] = {
     "duplicate-spellings": CROSS + " (one domain spelt twice: case, trailing dot, full width)",
     "moved-entries": CROSS + " (moved: entries against the declared addresses and each other)",
     "duplicate-live-object": CROSS + " (two connections for one live object)",
+    "duplicate-spellings": CROSS + " (one domain spelt twice, equal after normalisation)",
+    "moved-entries": CROSS + " (moved: addresses against what the manifest declares)",
     "undefined-references": CROSS + " (a provider or IdP that is not defined)",
     "provider-type-mismatch": CROSS + " (the connection's kind against its provider's type)",
     "protocol-not-defined": CROSS + " (a protocol the identity provider does not define)",
