@@ -39,8 +39,6 @@ ONLY_VALIDATE: dict[str, str] = {
     "tag-python-object": "a Python object tag",
     # Cross-checks and checks of contents that no JSON Schema expresses.
     "duplicate-domains": CROSS + " (one domain in two tenants)",
-    "duplicate-spellings": CROSS + " (one domain spelt twice: case, trailing dot, full width)",
-    "moved-entries": CROSS + " (moved: entries against the declared addresses and each other)",
     "duplicate-live-object": CROSS + " (two connections for one live object)",
     "duplicate-spellings": CROSS + " (one domain spelt twice, equal after normalisation)",
     "moved-entries": CROSS + " (moved: addresses against what the manifest declares)",
