@@ -3,9 +3,10 @@ that enforces the rate limit: with a PostgreSQL state they share the token's bud
 with three separate state files each spends the whole budget on its own.
 
 Prints, for each mode, the requests made, the 429s answered, the wall time and the combined
-throughput against the rate bound. Starts its own PostgreSQL server (as the tests do) unless
-`--state postgresql://...` names one. Also prints the cost of one state write (one changed
-resource) at 5,000 and 50,000 resources for both backends.
+throughput against the rate bound (and, with the shared budget, the database transactions the
+runs committed: the budget's round trips plus the state's reads). Starts its own PostgreSQL
+server (as the tests do) unless `--state postgresql://...` names one. Also prints the cost of
+one state write (one changed resource) at 5,000 and 50,000 resources for both backends.
 
     python benchmarks/shared_budget.py [--accounts 40] [--limit 30] [--window 5]
 """
@@ -25,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
@@ -87,6 +89,17 @@ def _emulator(port: int, limit: int, window: float, env: dict[str, str]) -> Iter
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
+
+
+def _commits(database: str | None) -> int:
+    """Transactions committed so far in the state database (its statistics), or 0 without one."""
+    if database is None:
+        return 0
+    with psycopg.connect(database) as conn:
+        row = conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _three_plans(
@@ -169,10 +182,15 @@ def main() -> int:
             "three state files (no sharing)": [str(tmp / f"s{n}.json") for n in range(3)],
         }
         for label, states in modes.items():
+            database = url if states[0] == url else None
+            before = _commits(database)
             requests, limited, elapsed = _three_plans(manifest, states, env, emulator)
+            time.sleep(1.0)  # the statistics of the runs' sessions reach the server
+            commits = _commits(database) - before
             print(
                 f"{label}: {requests} requests, {limited} answered 429, {elapsed:.1f} s, "
                 f"{requests / elapsed:.2f} req/s = {requests / elapsed / bound:.2f}x the bound"
+                + (f", {commits} database transactions" if database else "")
             )
         if not args.skip_writes:
             for size in (5_000, 50_000):

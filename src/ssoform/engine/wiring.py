@@ -187,7 +187,9 @@ async def open_drivers(
             if config.shared_budgets is not None and not sandboxed:
                 shared = config.shared_budgets
                 key = shared.key_for(instance.type, base_url, credentials)
-                budget.bucket.shared = shared.taker(key, requests, per_seconds)
+                token = shared.taker(key, requests, per_seconds)
+                budget.bucket.shared = token
+                stack.push_async_callback(token.finish)  # after the client closes
             inner: httpx.AsyncBaseTransport
             if sandboxed:
                 assert config.sandbox is not None
