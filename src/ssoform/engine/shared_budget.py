@@ -3,10 +3,12 @@
 Runs on different machines that use one provider credential at once (a nightly drift and two
 pull-request plans on one Cloudflare token) must together stay within the provider's limit. Each
 request first takes a token from the database: a row per token spent, which comes back one
-window (plus slack and a latency margin) after it was taken, under a transaction-scoped advisory
-lock per budget, timed by the database's clock (runners' clocks may disagree). A budget is keyed
-by the provider type, its base URL and a keyed fingerprint of the credential (an HMAC under a
-random key kept in the database), never the credential itself.
+window (plus slack and a latency margin) after the answer to its request arrived. A run takes a
+few tokens per round trip (a lease it uses within a short time or gives back) and records
+answers a few at a time, under a transaction-scoped advisory lock per budget, timed by the
+database's clock (runners' clocks may disagree). A budget is keyed by the provider type, its
+base URL and a keyed fingerprint of the credential (an HMAC under a random key kept in the
+database), never the credential itself.
 """
 
 from __future__ import annotations
