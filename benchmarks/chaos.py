@@ -36,7 +36,7 @@ from ssoform.emulators.vantage_store import VantageStore
 from ssoform.engine.backend import LocalStateBackend
 from ssoform.engine.plan import CHANGING
 from ssoform.engine.planner import PlanOptions
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import apply_plan, make_plan
 from ssoform.manifest.load import load_manifest
 

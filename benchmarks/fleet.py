@@ -22,7 +22,7 @@ from typing import Any
 from ssoform.emulators.base import emulator_transport
 from ssoform.engine.backend import LocalStateBackend
 from ssoform.engine.planner import PlanOptions
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import apply_plan, make_plan
 from ssoform.manifest.load import LoadOptions, load_manifest
 from ssoform.sandbox import seeds

@@ -40,7 +40,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ssoform.cli import main as ssoform_main
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from ssoform.scrub import secret_forms
 
 TOKEN = "psk_" + "c4" * 32  # well-formed for PandaStack, used by every provider

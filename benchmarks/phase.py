@@ -10,7 +10,6 @@ when a reviewed plan is applied), then applies that plan reusing its reads, as `
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import resource
 import sys
@@ -18,13 +17,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ssoform.cli import tuned_collector
 from ssoform.engine.backend import LocalStateBackend
 from ssoform.engine.limits import BudgetStats
 from ssoform.engine.planner import PlanOptions
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import apply_plan, make_plan
 from ssoform.manifest.load import LoadOptions, load_manifest
-from ssoform.report.render import render
+from ssoform.report.render_jinja import render
 
 
 def _stats(stats: dict[str, BudgetStats]) -> dict[str, dict[str, Any]]:
@@ -42,11 +42,11 @@ def _stats(stats: dict[str, BudgetStats]) -> dict[str, dict[str, Any]]:
 def main(argv: list[str]) -> int:
     phase, manifest_dir, state_file = argv
     started = time.perf_counter()
-    loaded = load_manifest([Path(manifest_dir)], LoadOptions())
+    with tuned_collector():  # as the console script loads the manifest (cli.py)
+        loaded = load_manifest([Path(manifest_dir)], LoadOptions())
     if loaded.manifest is None or not loaded.ok:
         print(json.dumps({"error": [str(d) for d in loaded.diagnostics][:5]}))
         return 1
-    gc.freeze()  # as the CLI does once the manifest is loaded (commands/engine_options.py)
     loaded_at = time.perf_counter()
     backend = LocalStateBackend(Path(state_file))
     config = RunConfig()

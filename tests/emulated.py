@@ -18,7 +18,7 @@ from ssoform.engine.drift import DriftOptions
 from ssoform.engine.drift_model import DriftReport
 from ssoform.engine.plan import Plan
 from ssoform.engine.planner import PlanOptions
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import apply_plan, make_drift, make_plan
 from ssoform.manifest.load import LoadedManifest, load_manifest
 from ssoform.sandbox.idp import seed_idps

@@ -23,7 +23,7 @@ from ssoform.cli import main
 from ssoform.emulators import cloudflare, descope
 from ssoform.emulators.base import emulator_transport
 from ssoform.emulators.descope_store import DescopeStore
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from ssoform.scrub import secret_forms
 
 CHANNELS = ("message", "code", "location", "content-type", "success-false", "escapes")

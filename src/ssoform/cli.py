@@ -8,9 +8,11 @@ reported in one line with exit 3 and a hint. Exit 2 is kept for "changes" (`plan
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import click
 
@@ -18,7 +20,14 @@ from ssoform import __version__
 from ssoform.errors import SsoformError
 from ssoform.logs import configure_logging, log_level_problems
 
-__all__ = ["EXIT_BUG", "EXIT_ERROR", "EXIT_INTERRUPTED", "entrypoint", "main"]
+__all__ = [
+    "EXIT_BUG",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "entrypoint",
+    "main",
+    "tuned_collector",
+]
 
 EXIT_ERROR = 1
 EXIT_BUG = 3
@@ -101,16 +110,44 @@ def cli(ctx: click.Context, verbose: int, color: str) -> None:
     """Declarative SSO-as-code: validate, plan, apply and report drift."""
     ctx.meta["ssoform.verbose"] = verbose
     ctx.meta["ssoform.color"] = color
+    if ctx.obj is _TUNE_COLLECTOR:
+        ctx.meta["ssoform.loading"] = tuned_collector  # commands/load_valid.py wraps loading in it
     configure_logging(verbose)
     for problem in log_level_problems():
         click.echo(f"warning: {problem}", err=True)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI with `argv` and return the exit code."""
-    args = list(sys.argv[1:] if argv is None else argv)
+_TUNE_COLLECTOR = object()
+
+
+@contextlib.contextmanager
+def tuned_collector() -> Iterator[None]:
+    """Load the manifest without the cyclic garbage collector, then take what was loaded out of
+    its sight for the rest of the process.
+
+    Loading builds a large tree of new objects and little cyclic garbage: the collector would
+    rescan the growing tree again and again (a third of validating 10,000 tenants); what loading
+    drops is freed by reference counting. Then the manifest lives as long as the command, and a
+    full collection would rescan it while live objects stream in (a third of the CPU of a
+    5,000-connection plan; docs/performance.md). Process-wide, so only the entry point does it.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        result = cli.main(args=args, prog_name="ssoform", standalone_mode=False)
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+    gc.freeze()
+
+
+def main(argv: Sequence[str] | None = None, *, tune_collector: bool = False) -> int:
+    """Run the CLI with `argv` and return the exit code. `tune_collector` (the console script)
+    loads the manifest in `tuned_collector`, which changes the whole process's collector."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    obj = _TUNE_COLLECTOR if tune_collector else None
+    try:
+        result = cli.main(args=args, prog_name="ssoform", standalone_mode=False, obj=obj)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -145,5 +182,5 @@ def _debug_enabled() -> bool:
 
 
 def entrypoint() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point (and `python -m ssoform`): one command per process."""
+    sys.exit(main(tune_collector=True))

@@ -14,7 +14,6 @@ __all__ = [
     "LockError",
     "ManifestError",
     "PlanError",
-    "RateLimitedError",
     "SecretError",
     "SsoformError",
     "StalePlanError",
@@ -28,11 +27,7 @@ class SsoformError(Exception):
 
 
 class ManifestError(SsoformError):
-    """A manifest could not be loaded or is invalid; `diagnostics` holds every problem found."""
-
-    def __init__(self, message: str, diagnostics: list[object] | None = None) -> None:
-        super().__init__(message)
-        self.diagnostics = diagnostics or []
+    """A manifest could not be loaded or is invalid; the message lists every problem found."""
 
 
 class SecretError(SsoformError):
@@ -68,14 +63,6 @@ class DriverError(SsoformError):
         if code:
             detail += f" {code}"
         super().__init__(f"{where}: {detail}: {message}")
-
-
-class RateLimitedError(DriverError):
-    """The provider answered 429; `retry_after` is how long it asked us to wait, in seconds."""
-
-    def __init__(self, provider: str, call: str, message: str, *, retry_after: float) -> None:
-        super().__init__(provider, call, message, status=429, retryable=True)
-        self.retry_after = retry_after
 
 
 class StateError(SsoformError):

@@ -21,13 +21,13 @@ from emulated import Harness
 from sample_plans import sandbox_workdir
 from ssoform import __version__
 from ssoform.cli import main
-from ssoform.commands.engine_options import use_color
+from ssoform.commands.color import use_color
 from ssoform.commands.progress import render_line
 from ssoform.emulators.base import emulator_transport
 from ssoform.emulators.pandastack import DEFAULT_TOKEN, PandaStackStore, create_app
 from ssoform.engine.limits import Budget
 from ssoform.engine.progress import Progress
-from ssoform.engine.runner import USER_AGENT
+from ssoform.engine.wiring import USER_AGENT
 
 VALID = "version: 1\ntenants:\n  acme: {domains: [acme.com]}\n"
 

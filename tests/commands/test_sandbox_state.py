@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).parents[2] / "examples" / "manifests"
 CANARY = "real-okta-secret-4b1d9e"
 
@@ -27,6 +29,7 @@ def _run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_sandbox_ignores_the_real_state_and_real_secrets(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLES, tmp_path / "manifests")
     secrets = {"ACME_OKTA_CLIENT_SECRET": CANARY, "INITECH_OKTA_CLIENT_SECRET": CANARY + "-2"}

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from ssoform.cli import main
-from ssoform.engine.runner import RunConfig
 from ssoform.engine.state import State
+from ssoform.engine.wiring import RunConfig
 from ssoform.transport import MAX_BODY_BYTES
 
 IDP = """

@@ -12,7 +12,7 @@ import fakes
 import ssoform.commands.apply as apply_commands
 import ssoform.commands.plan as plan_commands
 from ssoform.cli import main
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 
 fakes.CLOUD.__init__(Path(sys.argv[1]))  # type: ignore[misc]
 plan_commands.run_config = lambda **kw: RunConfig(driver_classes=fakes.FAKE_DRIVERS, **kw)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from fakes import CLOUD, FAKE_DRIVERS
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from workspace import CANARY, Workspace
 
 

@@ -22,6 +22,7 @@ def slow_served(tmp_path: Path) -> Iterator[Served]:
     yield from serve(tmp_path, str(tmp_path / "state.json"), latency=0.3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_stops_after_recording_what_is_in_flight(
     slow_served: Served, sig: signal.Signals

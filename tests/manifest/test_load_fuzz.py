@@ -109,6 +109,7 @@ def _manifest(value: Any) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(_manifest(_VALUES))
 def test_structured_manifests(tmp_path: Path, data: dict[str, Any]) -> None:
@@ -116,6 +117,7 @@ def test_structured_manifests(tmp_path: Path, data: dict[str, Any]) -> None:
     _load(tmp_path, text.encode("utf-8", errors="surrogatepass"))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.lists(_manifest(_VALUES), min_size=2, max_size=3))
 def test_directories_of_manifests(tmp_path: Path, parts: list[dict[str, Any]]) -> None:

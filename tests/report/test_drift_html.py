@@ -138,6 +138,7 @@ def _browser_or_skip() -> Any:
     return sync_playwright
 
 
+@pytest.mark.slow
 def test_report_in_a_real_browser(tmp_path: Path) -> None:
     sync_playwright = _browser_or_skip()
     data = big_report()

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import click
 
+from ssoform.commands.color import use_color
 from ssoform.commands.engine_options import (
     backend_for,
     listing_missing_secrets,
-    load_valid,
     run_config,
     sandbox_for,
     sandbox_option,
     state_option,
     target_option,
-    use_color,
 )
+from ssoform.commands.load_valid import load_valid
 from ssoform.commands.options import parse_vars
 from ssoform.commands.plan import options_for, run_plan, show_plan
 from ssoform.commands.progress import new_progress, show_progress
@@ -27,8 +27,8 @@ from ssoform.engine.apply import ApplyResult
 from ssoform.engine.authority import manifest_paths_within
 from ssoform.engine.plan import Plan
 from ssoform.engine.planfile import read_plan
-from ssoform.engine.runner import RunConfig
 from ssoform.engine.state import state_key
+from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import apply_plan
 from ssoform.errors import PlanError, StalePlanError
 from ssoform.manifest.load import LoadedManifest, LoadOptions

@@ -7,23 +7,23 @@ from pathlib import Path
 
 import click
 
+from ssoform.commands.color import use_color
 from ssoform.commands.engine_options import (
     backend_for,
     listing_missing_secrets,
-    load_valid,
     run_config,
     sandbox_for,
     sandbox_option,
     state_option,
     target_option,
-    use_color,
 )
+from ssoform.commands.load_valid import load_valid
 from ssoform.commands.options import manifest_options, parse_vars
 from ssoform.commands.summary import step_summary_option, write_step_summary
-from ssoform.engine.backend import write_private
 from ssoform.engine.drift import DEFAULT_FAIL_ON, DriftOptions, parse_fail_on
 from ssoform.engine.planner import PlanOptions
 from ssoform.engine.workflow import make_drift
+from ssoform.files import write_private
 from ssoform.manifest.load import LoadOptions
 from ssoform.report.drift import FORMATS, render_drift
 

@@ -121,7 +121,7 @@ def _store_files(specs: tuple[str, ...], served: set[str]) -> dict[str, dict[str
 def _seed_manifest(paths: tuple[Path, ...]) -> Manifest | None:
     if not paths:
         return None
-    from ssoform.commands.engine_options import load_valid
+    from ssoform.commands.load_valid import load_valid
 
     return load_valid(list(paths), LoadOptions()).manifest
 

@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from ssoform.engine.backend import LocalStateBackend, StateBackend
 from ssoform.engine.postgres import PostgresStateBackend, is_url
 from ssoform.engine.progress import Progress
-from ssoform.engine.runner import RunConfig
-from ssoform.errors import ManifestError, SecretError
-from ssoform.manifest.diagnostics import Severity
-from ssoform.manifest.load import LoadedManifest, LoadOptions, load_manifest, unresolved_secrets
+from ssoform.engine.wiring import RunConfig
+from ssoform.errors import SecretError
+from ssoform.manifest.load import LoadedManifest, unresolved_secrets
 from ssoform.sandbox.session import DEFAULT_SANDBOX_DIR, SandboxSession
 from ssoform.transport import DEFAULT_MAX_WAIT
 
 __all__ = [
     "backend_for",
     "listing_missing_secrets",
-    "load_valid",
     "max_wait_from_env",
     "parse_duration",
     "resolve_state",
@@ -34,7 +30,6 @@ __all__ = [
     "sandbox_option",
     "state_option",
     "target_option",
-    "use_color",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -157,23 +152,6 @@ def backend_for(path: str | Path | None, *, sandbox: bool = False) -> StateBacke
     return LocalStateBackend(Path(location), lock_timeout=timeout, sandbox=sandbox)
 
 
-def load_valid(paths: list[Path], options: LoadOptions) -> LoadedManifest:
-    """Load manifests; raise with every error when invalid, print warnings to stderr."""
-    loaded = load_manifest(paths, options)
-    errors = [d for d in loaded.diagnostics if d.severity is Severity.ERROR]
-    for diag in loaded.diagnostics:
-        if diag.severity is Severity.WARNING:
-            click.echo(str(diag), err=True)
-    if errors or loaded.manifest is None:
-        listing = "\n".join(str(d) for d in errors)
-        raise ManifestError(f"the manifest is not valid:\n{listing}")
-    # The manifest lives as long as the command: take it out of the cyclic collector's sight,
-    # which otherwise rescans it at every full collection while live objects stream in (a third
-    # of the CPU of a 5,000-connection plan; docs/performance.md).
-    gc.freeze()
-    return loaded
-
-
 def run_config(
     *,
     allow_outside_files: bool,
@@ -201,20 +179,6 @@ def max_wait_from_env() -> float:
     if not 0 <= value < float("inf"):
         raise click.UsageError(f"SSOFORM_MAX_WAIT must be a number of seconds, not {raw[:40]!r}")
     return value
-
-
-def use_color(stream: TextIO | None = None) -> bool:
-    """Whether to colour `stream` (stdout): `--color always|never`, else $FORCE_COLOR (set and
-    not empty or 0) colours, $NO_COLOR (set and not empty) does not, else only a terminal."""
-    ctx = click.get_current_context(silent=True)
-    choice = ctx.find_root().meta.get("ssoform.color", "auto") if ctx is not None else "auto"
-    if choice != "auto":
-        return bool(choice == "always")
-    if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
-        return True
-    if os.environ.get("NO_COLOR", ""):
-        return False
-    return (stream or sys.stdout).isatty()
 
 
 @contextlib.contextmanager

@@ -9,14 +9,14 @@ import click
 
 from ssoform.commands.engine_options import (
     backend_for,
-    load_valid,
     run_config,
     sandbox_for,
     sandbox_option,
     state_option,
 )
-from ssoform.engine.backend import write_private
+from ssoform.commands.load_valid import load_valid
 from ssoform.engine.importer import Defined, import_live
+from ssoform.files import write_private
 from ssoform.manifest.load import LoadOptions
 from ssoform.manifest.sources import collect_files, merge_files
 

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import click
 
+from ssoform.commands.color import use_color
 from ssoform.commands.engine_options import (
     backend_for,
     listing_missing_secrets,
-    load_valid,
     run_config,
     sandbox_for,
     sandbox_option,
     state_option,
     target_option,
-    use_color,
 )
+from ssoform.commands.load_valid import load_valid
 from ssoform.commands.options import manifest_options, parse_vars
 from ssoform.commands.progress import new_progress, show_progress
 from ssoform.commands.summary import (
@@ -33,9 +33,9 @@ from ssoform.engine.authority import recorded_paths
 from ssoform.engine.plan import Plan
 from ssoform.engine.planfile import write_plan
 from ssoform.engine.planner import PlanOptions
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import PlanOutcome, make_plan
-from ssoform.manifest.changes import changed_scope
+from ssoform.manifest.changed_since import changed_scope
 from ssoform.manifest.load import LoadedManifest, LoadOptions
 from ssoform.report.plan import render_plan_markdown, render_plan_text
 from ssoform.sandbox.session import SandboxSession

@@ -9,8 +9,8 @@ import shutil
 import click
 
 from ssoform.emulators.cloudflare import CloudflareStore
-from ssoform.engine.backend import write_private
 from ssoform.errors import SsoformError
+from ssoform.files import write_private
 from ssoform.manifest.certificates import parse_pem
 from ssoform.sandbox.idp import load_idp_store, save_idp_store
 from ssoform.sandbox.session import DEFAULT_SANDBOX_DIR

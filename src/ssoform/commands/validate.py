@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ssoform.commands.load_valid import loading
 from ssoform.commands.options import manifest_options, parse_vars
 from ssoform.engine.drift_model import drift_schema
 from ssoform.engine.planfile import plan_schema
@@ -54,7 +55,8 @@ def validate_command(
         resolve_secrets=resolve_secrets,
         allow_outside_files=allow_outside_files,
     )
-    loaded = load_manifest(list(paths), options)
+    with loading():
+        loaded = load_manifest(list(paths), options)
     errors = sum(1 for d in loaded.diagnostics if d.severity is Severity.ERROR)
     warnings = len(loaded.diagnostics) - errors
     rendered = format_diagnostics(loaded.diagnostics, fmt)

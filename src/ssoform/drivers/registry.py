@@ -27,11 +27,7 @@ def driver_class(type_name: str) -> type[Driver]:
     target = BUILTIN.get(type_name)
     if target is not None:
         module_name, _, attr = target.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            raise SsoformError(f"no driver for provider type {type_name!r} yet") from None
-        cls = getattr(module, attr)
+        cls = getattr(importlib.import_module(module_name), attr)
     else:
         found = [ep for ep in entry_points(group="ssoform.drivers") if ep.name == type_name]
         if not found:

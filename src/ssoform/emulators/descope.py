@@ -66,6 +66,7 @@ from starlette.routing import Route
 from ssoform.emulators.base import Emulator, FaultMiddleware, RateWindow
 from ssoform.emulators.control import control_routes
 from ssoform.emulators.descope_store import (
+    OIDC_CLAIM_KEYS,
     DescopeError,
     DescopeStore,
     invalid,
@@ -81,22 +82,7 @@ __all__ = ["DescopeError", "DescopeStore", "create_app"]
 SAML_ATTRIBUTE_KEYS = frozenset(
     ["name", "email", "phoneNumber", "group", "givenName", "middleName", "familyName", "picture"]
 )
-OIDC_ATTRIBUTE_KEYS = frozenset(
-    [
-        "loginId",
-        "username",
-        "name",
-        "email",
-        "phoneNumber",
-        "verifiedEmail",
-        "verifiedPhone",
-        "picture",
-        "givenName",
-        "middleName",
-        "familyName",
-        "group",
-    ]
-)
+OIDC_ATTRIBUTE_KEYS = frozenset(OIDC_CLAIM_KEYS)
 
 # Settings schemas: field name → kind (see `_check`).
 _SAML_COMMON = {

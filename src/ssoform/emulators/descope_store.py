@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse
 
 __all__ = [
     "AUTH_TYPES",
+    "OIDC_CLAIM_KEYS",
     "DescopeError",
     "DescopeStore",
     "SsoConfig",
@@ -47,7 +48,7 @@ _USER_MAPPING_KEYS = (
     "verifiedPhone",
 )
 
-_CLAIM_KEYS = (
+OIDC_CLAIM_KEYS = (
     "loginId",
     "username",
     "name",
@@ -393,7 +394,7 @@ def _oidc_view(config: SsoConfig) -> dict[str, Any]:
         "clientSecret": "",
         "redirectUrl": config.oidc_redirect_url,
         "userAttrMapping": {
-            **{key: claims.get(key, "") for key in _CLAIM_KEYS},
+            **{key: claims.get(key, "") for key in OIDC_CLAIM_KEYS},
             "customAttributes": dict(claims.get("customAttributes", {})),
         },
         "groupsMapping": _groups_mapping(roles),

@@ -15,7 +15,6 @@ import datetime as dt
 import getpass
 import os
 import socket
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterator
@@ -27,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from ssoform.engine.shared_budget import SharedBudgets
 from ssoform.engine.state import HistoryEntry, ResourceState, State, check_sandbox, parse_state
 from ssoform.errors import LockError, StateError
+from ssoform.files import remove_stray_temporaries, write_private
 
 __all__ = [
     "LocalStateBackend",
@@ -39,7 +39,6 @@ __all__ = [
     "new_lock_info",
     "real_path",
     "remove_resource",
-    "write_private",
 ]
 
 _LOCK_POLL_SECONDS = 0.2
@@ -175,36 +174,6 @@ def remove_resource(backend: StateBackend, address: str, dry_run: bool) -> Resou
     return removed[0]
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically with owner-only permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def _remove_stray_temporaries(path: Path) -> None:
-    """Temporary files a killed writer left beside the state (only ours, by name)."""
-    with contextlib.suppress(OSError):
-        for stray in path.parent.glob(f".{path.name}.*.tmp"):
-            with contextlib.suppress(OSError):
-                stray.unlink()
-
-
 def real_path(path: Path) -> Path:
     """The state file a path leads to, through symlinks, so one state has one lock."""
     try:
@@ -293,7 +262,7 @@ class LocalStateBackend:
         except OSError:
             self.lock_path.unlink(missing_ok=True)
             raise
-        _remove_stray_temporaries(self.path)
+        remove_stray_temporaries(self.path)
         self._operation = operation
         try:
             yield info

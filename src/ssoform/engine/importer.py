@@ -23,7 +23,7 @@ from typing import Any
 
 from ssoform.drivers.base import SECRET_SLOT, Driver, Imported
 from ssoform.engine.backend import StateBackend
-from ssoform.engine.runner import RunConfig, open_drivers
+from ssoform.engine.wiring import RunConfig, open_drivers
 from ssoform.errors import SsoformError
 from ssoform.manifest.checks import connection_domains, connection_keys
 from ssoform.manifest.emit import Path, emit_yaml

@@ -88,11 +88,6 @@ class TokenBucket:
         """A budget shared with other runs (in the state database): asked once this bucket has
         a token; returns 0 when granted, else how long until it has one."""
 
-    @property
-    def rate(self) -> float:
-        """Sustained requests per second."""
-        return self.capacity / (self.window + self.slack)
-
     def available(self) -> int:
         self._return_tokens(self._clock())
         return self.capacity - len(self._spent) - self._in_flight
@@ -165,7 +160,6 @@ class BudgetStats:
     rate_limited: int = 0
     retries: int = 0
     waited_seconds: float = 0.0
-    by_call: dict[str, int] = field(default_factory=dict)
 
 
 class Budget:

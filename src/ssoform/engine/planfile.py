@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ssoform.engine.backend import write_private
 from ssoform.engine.plan import PLAN_FORMAT_VERSION, Plan
 from ssoform.errors import PlanError, StalePlanError
+from ssoform.files import write_private
 from ssoform.manifest.secrets import read_regular_file
 
 __all__ = [

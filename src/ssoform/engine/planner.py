@@ -30,7 +30,7 @@ from ssoform.engine.plan import (
     terraform_actions,
 )
 from ssoform.engine.state import ResourceState, State, fingerprint, state_key
-from ssoform.manifest.changes import ChangeScope
+from ssoform.manifest.changed_since import ChangeScope
 from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import SecretResolver
 from ssoform.model import Desired, FieldChange, Live

@@ -17,8 +17,8 @@ from ssoform.engine.drift_model import DriftReport
 from ssoform.engine.limits import Budget, BudgetStats
 from ssoform.engine.plan import Plan
 from ssoform.engine.planner import Planner, PlanOptions
-from ssoform.engine.runner import DriverSet, RunConfig, expand_desired, open_drivers
 from ssoform.engine.state import State, state_key
+from ssoform.engine.wiring import DriverSet, RunConfig, expand_desired, open_drivers
 from ssoform.errors import PlanError, StalePlanError, UnsafePlanError
 from ssoform.idp.findings import IdpSide
 from ssoform.idp.read import resolve_from_metadata

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.plan import Plan
-from ssoform.engine.runner import RunConfig
+from ssoform.engine.wiring import RunConfig
 from ssoform.idp.read import IdpReadout, from_metadata_names, read_identity_providers
 from ssoform.idp.rotation import Pick
 from ssoform.manifest.load import LoadedManifest

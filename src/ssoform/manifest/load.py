@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import json
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from ssoform.manifest.checks import Unchecked, cross_check, duplicate_spellings
 from ssoform.manifest.diagnostics import Diagnostic, PathElem, Severity, path_to_str
 from ssoform.manifest.fields import CLOUDFLARE_ID_MESSAGE
 from ssoform.manifest.models import Certificate, Manifest
-from ssoform.manifest.render import render_document
+from ssoform.manifest.render_templates import render_document
 from ssoform.manifest.secrets import SecretRef, read_regular_file, secret_problem
 from ssoform.manifest.sources import (
     MergedDocument,
@@ -86,16 +85,7 @@ class LoadedManifest:
 
 def load_manifest(paths: Sequence[Path], options: LoadOptions | None = None) -> LoadedManifest:
     """Read, render, validate and cross-check the manifest at `paths` (files or directories)."""
-    # Loading builds a large tree of new objects and little cyclic garbage: the cyclic
-    # collector would rescan the growing tree again and again (a third of validating 10,000
-    # tenants). What loading drops is freed by reference counting; cycles wait for re-enabling.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _load(paths, options or LoadOptions())
-    finally:
-        if collecting:
-            gc.enable()
+    return _load(paths, options or LoadOptions())
 
 
 def _load(paths: Sequence[Path], options: LoadOptions) -> LoadedManifest:

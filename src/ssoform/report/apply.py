@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ssoform.report.render import render
+from ssoform.report.render_jinja import render
 
 __all__ = ["apply_rows", "render_apply_json", "render_apply_text"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ssoform.report.render import render
+from ssoform.report.render_jinja import render
 
 __all__ = [
     "FORMATS",

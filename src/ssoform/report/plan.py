@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ssoform.report.render import markdown_text, render
+from ssoform.report.render_jinja import markdown_text, render
 
 __all__ = [
     "COMMENT_LIMIT",

@@ -10,8 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ssoform.emulators.idp import IdpStore, make_certificate
-from ssoform.engine.backend import write_private
 from ssoform.errors import SsoformError
+from ssoform.files import write_private
 from ssoform.manifest.certificates import CertInfo
 from ssoform.manifest.models import Manifest
 

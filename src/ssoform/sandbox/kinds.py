@@ -11,8 +11,20 @@ from starlette.applications import Starlette
 
 from ssoform.errors import SsoformError
 from ssoform.manifest.models import Manifest
+from ssoform.sandbox.seeds import (
+    CANTINA_KEY,
+    CLOUDFLARE_TOKEN,
+    DESCOPE_KEY,
+    PANDASTACK_TOKEN,
+    VANTAGE_TOKEN,
+    seed_cantina,
+    seed_cloudflare,
+    seed_descope,
+    seed_nothing,
+    seed_vantage,
+)
 
-__all__ = ["EmulatorKind", "JsonStore", "kind_for"]
+__all__ = ["EmulatorKind", "JsonStore", "kind_for", "known_kinds"]
 
 
 class JsonStore(Protocol):
@@ -54,17 +66,60 @@ class EmulatorKind:
         return app
 
 
-_KINDS: dict[str, EmulatorKind] = {}
-
-
-def register(kind: EmulatorKind) -> None:
-    _KINDS[kind.type_name] = kind
+_BUILTIN_KINDS = (
+    EmulatorKind(
+        type_name="cantina",
+        module="ssoform.emulators.cantina",
+        store_class="CantinaStore",
+        credentials=lambda _config: {"api_key": CANTINA_KEY},
+        app_options=lambda _config: {"api_key": CANTINA_KEY},
+        base_path="/api/v0",
+        seed=seed_cantina,
+    ),
+    EmulatorKind(
+        type_name="pandastack",
+        module="ssoform.emulators.pandastack",
+        store_class="PandaStackStore",
+        credentials=lambda _config: {"api_token": PANDASTACK_TOKEN},
+        app_options=lambda _config: {"token": PANDASTACK_TOKEN},
+        base_path="",
+        seed=seed_nothing,
+    ),
+    EmulatorKind(
+        type_name="vantage",
+        module="ssoform.emulators.vantage",
+        store_class="VantageStore",
+        credentials=lambda _config: {"api_token": VANTAGE_TOKEN},
+        app_options=lambda _config: {"token": VANTAGE_TOKEN},
+        base_path="/v2",
+        seed=seed_vantage,
+    ),
+    EmulatorKind(
+        type_name="cloudflare",
+        module="ssoform.emulators.cloudflare",
+        store_class="CloudflareStore",
+        credentials=lambda _config: {"api_token": CLOUDFLARE_TOKEN},
+        app_options=lambda _config: {"token": CLOUDFLARE_TOKEN},
+        base_path="/client/v4",
+        seed=seed_cloudflare,
+    ),
+    EmulatorKind(
+        type_name="descope",
+        module="ssoform.emulators.descope",
+        store_class="DescopeStore",
+        credentials=lambda _config: {"management_key": DESCOPE_KEY},
+        app_options=lambda config: {
+            "project_id": str(config.project_id),
+            "management_key": DESCOPE_KEY,
+        },
+        base_path="",
+        seed=seed_descope,
+    ),
+)
+_KINDS: dict[str, EmulatorKind] = {kind.type_name: kind for kind in _BUILTIN_KINDS}
 
 
 def kind_for(type_name: str) -> EmulatorKind:
-    from ssoform.sandbox import seeds  # registers the built-in kinds
-
-    _ = seeds
     try:
         return _KINDS[type_name]
     except KeyError:
@@ -74,8 +129,6 @@ def kind_for(type_name: str) -> EmulatorKind:
 def known_kinds() -> list[EmulatorKind]:
     """Every emulator, in the registry's order (cloudflare, descope, vantage, cantina, ...)."""
     from ssoform.drivers.registry import BUILTIN
-    from ssoform.sandbox import seeds
 
-    _ = seeds
     order = list(BUILTIN)
     return sorted(_KINDS.values(), key=lambda k: order.index(k.type_name))

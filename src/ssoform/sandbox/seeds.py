@@ -1,4 +1,4 @@
-"""The built-in emulator kinds and the estate each one starts with in the sandbox.
+"""The estate each built-in emulator starts with in the sandbox, and its well-known credentials.
 
 A sandbox store is seeded from the manifest it first runs with, so every example (and a user's
 own manifest) meets a realistic existing estate: some connections already correct, some drifted,
@@ -18,7 +18,6 @@ from ssoform.manifest.models import (
     Manifest,
     VantageConnection,
 )
-from ssoform.sandbox.kinds import EmulatorKind, register
 
 CLOUDFLARE_TOKEN = "cf-emulator-token"  # noqa: S105 - the emulator's well-known token
 DESCOPE_KEY = "descope-emulator-key"
@@ -100,63 +99,3 @@ def seed_cantina(store: Any, manifest: Manifest, instance: str) -> None:
 
 def seed_nothing(store: Any, manifest: Manifest, instance: str) -> None:
     """PandaStack organizations start with no SSO providers."""
-
-
-register(
-    EmulatorKind(
-        type_name="cantina",
-        module="ssoform.emulators.cantina",
-        store_class="CantinaStore",
-        credentials=lambda _config: {"api_key": CANTINA_KEY},
-        app_options=lambda _config: {"api_key": CANTINA_KEY},
-        base_path="/api/v0",
-        seed=seed_cantina,
-    )
-)
-register(
-    EmulatorKind(
-        type_name="pandastack",
-        module="ssoform.emulators.pandastack",
-        store_class="PandaStackStore",
-        credentials=lambda _config: {"api_token": PANDASTACK_TOKEN},
-        app_options=lambda _config: {"token": PANDASTACK_TOKEN},
-        base_path="",
-        seed=seed_nothing,
-    )
-)
-register(
-    EmulatorKind(
-        type_name="vantage",
-        module="ssoform.emulators.vantage",
-        store_class="VantageStore",
-        credentials=lambda _config: {"api_token": VANTAGE_TOKEN},
-        app_options=lambda _config: {"token": VANTAGE_TOKEN},
-        base_path="/v2",
-        seed=seed_vantage,
-    )
-)
-register(
-    EmulatorKind(
-        type_name="cloudflare",
-        module="ssoform.emulators.cloudflare",
-        store_class="CloudflareStore",
-        credentials=lambda _config: {"api_token": CLOUDFLARE_TOKEN},
-        app_options=lambda _config: {"token": CLOUDFLARE_TOKEN},
-        base_path="/client/v4",
-        seed=seed_cloudflare,
-    )
-)
-register(
-    EmulatorKind(
-        type_name="descope",
-        module="ssoform.emulators.descope",
-        store_class="DescopeStore",
-        credentials=lambda _config: {"management_key": DESCOPE_KEY},
-        app_options=lambda config: {
-            "project_id": str(config.project_id),
-            "management_key": DESCOPE_KEY,
-        },
-        base_path="",
-        seed=seed_descope,
-    )
-)

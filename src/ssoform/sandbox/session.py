@@ -19,8 +19,8 @@ from starlette.applications import Starlette
 from ssoform.emulators.base import emulator_transport
 from ssoform.emulators.idp import IdpStore
 from ssoform.emulators.idp import create_app as create_idp_app
-from ssoform.engine.backend import write_private
 from ssoform.errors import SsoformError
+from ssoform.files import write_private
 from ssoform.manifest.certificates import CertInfo
 from ssoform.manifest.models import Manifest
 from ssoform.sandbox.idp import load_idp_store, save_idp_store, seed_idps

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ssoform.errors import ManifestError
-from ssoform.manifest.changes import ChangeScope, changed_scope
+from ssoform.manifest.changed_since import ChangeScope, changed_scope
 from ssoform.manifest.load import LoadedManifest, LoadOptions, load_manifest
 
 SHARED = """
