@@ -282,6 +282,7 @@ class Planner:
         claimed = {(d.scope, d.key) for d in item.desired}
         claimed |= {(r.scope, r.key) for r in self.state.resources.values() if r.provider == name}
         drv = item.driver
+        unclaimed = [obj for key, obj in sorted(by_key.items()) if key not in claimed]
         unmanaged = [
             Unmanaged(
                 provider=name,
@@ -291,19 +292,7 @@ class Planner:
                 id=obj.id,
                 fields=drv.describe_unmanaged(obj),
             )
-            for key, obj in sorted(by_key.items())
-            if key not in claimed
-        ]
-        unmanaged += [
-            Unmanaged(
-                provider=name,
-                provider_type=drv.type_name,
-                scope=obj.scope,
-                key=obj.key,
-                id=obj.id,
-                fields=drv.describe_unmanaged(obj),
-            )
-            for obj in extras
+            for obj in [*unclaimed, *extras]
         ]
         return changes, unmanaged
 
