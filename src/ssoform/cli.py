@@ -12,6 +12,7 @@ import contextlib
 import gc
 import importlib
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 
 import click
@@ -183,4 +184,10 @@ def _debug_enabled() -> bool:
 
 def entrypoint() -> None:
     """Console-script entry point (and `python -m ssoform`): one command per process."""
+    # A connection still being opened when a run stops on an error is cancelled before its
+    # coroutine starts; at exit that unstarted coroutine would print a RuntimeWarning after the
+    # one-line error. The process ends right after, so nothing is lost by not saying so.
+    warnings.filterwarnings(
+        "ignore", message=r"coroutine .* was never awaited", category=RuntimeWarning
+    )
     sys.exit(main(tune_collector=True))
