@@ -1,8 +1,9 @@
 """Every `action_reason` the planner gives, one table row each: the situation and the action.
 
 A row is a driver's capabilities, a desired resource (or none: removed from the manifest), a
-state record (or none) and a live object (or none). The last test reads the planner's source
-for the reasons it can give, so a new reason without a row here fails.
+state record (or none) and a live object (or none). The last test reads the planner's
+decision modules (`declared`, `removed`) for the reasons they can give, so a new reason without
+a row here fails.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from ssoform.drivers.base import BaseDirs, Capabilities, Driver, DriverContext
-from ssoform.engine import planner as planner_module
+from ssoform.engine import declared, removed
 from ssoform.engine.plan import Action
 from ssoform.engine.planner import Planner, PlanOptions
 from ssoform.engine.state import ResourceState, State
@@ -174,7 +175,7 @@ _REASON = re.compile(r'reason\s*=\s*"([a-z_]*)"(?:\s+if [^"\n]+ else "([a-z_]+)"
 
 
 def test_every_reason_the_planner_gives_has_a_row() -> None:
-    source = Path(planner_module.__file__).read_text()
+    source = "".join(Path(m.__file__).read_text() for m in (declared, removed))
     given = {r for found in _REASON.findall(source) for r in found if r or found == ("", "")}
     assert given <= {row.reason for row in ROWS}, sorted(given - {r.reason for r in ROWS})
     assert len(given) >= 15, sorted(given)

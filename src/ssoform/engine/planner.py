@@ -3,7 +3,9 @@
 The workflow lives here, once: expand the manifest into desired resources, read each provider
 instance's scopes through its driver (instances in parallel), diff readable fields against live
 and write-only fields against state fingerprints, ask the driver for guidance (blocked, manual,
-warnings), then apply the safety rails: delete gating, protection and change thresholds.
+warnings), then apply the safety rails: delete gating, protection and change thresholds. What
+one declared resource needs is decided in `declared`, what a removed one needs in `removed`;
+`live_index` indexes the live objects and finds duplicates and unmanaged ones.
 """
 
 from __future__ import annotations
@@ -11,38 +13,23 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import fnmatch
-import hashlib
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ssoform import __version__
 from ssoform.drivers.base import Driver
-from ssoform.engine.diff import diff_fields
-from ssoform.engine.plan import (
-    Action,
-    Plan,
-    ResourceChange,
-    SecretPin,
-    StatePin,
-    Unmanaged,
-    terraform_actions,
-)
+from ssoform.engine.declared import plan_declared
+from ssoform.engine.live_index import duplicate_warnings, index_live, unmanaged_objects
+from ssoform.engine.plan import Action, Plan, ResourceChange, SecretPin, StatePin, Unmanaged
+from ssoform.engine.removed import kept_elsewhere, plan_removed
 from ssoform.engine.state import ResourceState, State, fingerprint, state_key
 from ssoform.manifest.changed_since import ChangeScope
 from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import SecretResolver
 from ssoform.model import Desired, FieldChange, Live
 
-__all__ = ["PlanOptions", "Planner", "index_live", "live_fingerprint", "matches_targets"]
-
-SENSITIVE = "(sensitive)"
-RENAMED = "renamed"
-KEPT_ELSEWHERE = "kept_at_another_address"
-"""Reasons that involve two addresses (tested in tests/engine/test_moves.py)."""
-DUPLICATE = "duplicate: "
-"""How a plan warning about duplicates at a provider starts."""
+__all__ = ["PlanOptions", "Planner", "matches_targets"]
 
 
 @dataclass(frozen=True)
@@ -66,36 +53,6 @@ class PlanOptions:
 
 def matches_targets(address: str, targets: Sequence[str]) -> bool:
     return not targets or any(fnmatch.fnmatchcase(address, t) for t in targets)
-
-
-def live_fingerprint(live: Live | None) -> str | None:
-    if live is None:
-        return None
-    payload = {"id": live.id, "fields": live.fields, "status": live.status}
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def index_live(
-    objs: Iterable[Live], recorded: Mapping[tuple[str, str], str]
-) -> tuple[dict[tuple[str, str], Live], list[Live]]:
-    """Live objects by (scope, key), one each, and the duplicates left over.
-
-    A provider may hold several objects for one key (three Cloudflare connectors for one
-    domain). The one state records (by id) is the one managed, else the last listed; the others
-    are returned, to be reported, never hidden or silently adopted."""
-    chosen: dict[tuple[str, str], Live] = {}
-    extras: list[Live] = []
-    for obj in objs:
-        key = (obj.scope, obj.key)
-        other = chosen.get(key)
-        if other is not None and recorded.get(key) == other.id:
-            extras.append(obj)
-            continue
-        if other is not None:
-            extras.append(other)
-        chosen[key] = obj
-    return chosen, extras
 
 
 @dataclass
@@ -196,7 +153,7 @@ class Planner:
             )
             by_key, extras = indexed[name]
             self.live.update({(name, *key): obj for key, obj in by_key.items()})
-            duplicates += _duplicate_warnings(name, by_key, extras)
+            duplicates += duplicate_warnings(name, by_key, extras)
         changes: list[ResourceChange] = []
         unmanaged: list[Unmanaged] = []
         unsafe: list[str] = []
@@ -269,32 +226,11 @@ class Planner:
                 change = self._plan_removed(item.driver, address, res, by_key)
                 keeper = kept.get((change.scope, change.live_id or ""))
                 if change.action is Action.DELETE and keeper is not None:
-                    change = _with_action(
-                        change,
-                        Action.FORGET,
-                        reason=KEPT_ELSEWHERE,
-                        notes=(
-                            f"the same live object is kept at {keeper}: "
-                            "only this state record is dropped, nothing is deleted",
-                        ),
-                    )
+                    change = kept_elsewhere(change, keeper)
                 changes.append(change)
         claimed = {(d.scope, d.key) for d in item.desired}
         claimed |= {(r.scope, r.key) for r in self.state.resources.values() if r.provider == name}
-        drv = item.driver
-        unclaimed = [obj for key, obj in sorted(by_key.items()) if key not in claimed]
-        unmanaged = [
-            Unmanaged(
-                provider=name,
-                provider_type=drv.type_name,
-                scope=obj.scope,
-                key=obj.key,
-                id=obj.id,
-                fields=drv.describe_unmanaged(obj),
-            )
-            for obj in [*unclaimed, *extras]
-        ]
-        return changes, unmanaged
+        return changes, unmanaged_objects(name, item.driver, by_key, extras, claimed)
 
     def _moves(
         self, item: _InstanceInput, live_by_key: Mapping[tuple[str, str], Live]
@@ -325,134 +261,12 @@ class Planner:
         driver: Driver,
         desired: Desired,
         live_by_key: Mapping[tuple[str, str], Live],
-        moved_from: str | None = None,
-    ) -> ResourceChange:
-        change = self._plan_declared(driver, desired, live_by_key, moved_from)
-        if moved_from is None:
-            return change
-        if change.action is Action.NOOP:
-            return _with_action(change, Action.MOVE, reason=RENAMED, previous_address=moved_from)
-        return change.model_copy(update={"previous_address": moved_from})
-
-    def _plan_declared(
-        self,
-        driver: Driver,
-        desired: Desired,
-        live_by_key: Mapping[tuple[str, str], Live],
         moved_from: str | None,
     ) -> ResourceChange:
-        caps = driver.capabilities
         live = live_by_key.get((desired.scope, desired.key))
         owned = self.state.resources.get(moved_from or desired.address)
-        base = self._base(driver, desired, live)
-        after = {
-            **desired.fields,
-            **desired.write_only,
-            **dict.fromkeys(desired.secrets, SENSITIVE),
-        }
         write_only = self._write_only_changes(desired, owned)
-        if live is None and caps.existence_observable:
-            reason = "deleted_outside_ssoform" if owned else "new"
-            guidance = driver.guidance(desired, None, [])
-            action = Action.CREATE if caps.can_create else Action.MANUAL
-            return ResourceChange.make(
-                **base,
-                action=action,
-                reason=reason,
-                after=after,
-                # A held field (Cloudflare's `verification`, set by the provider later) is no
-                # planned change: its blocked line says what it waits for.
-                changes=tuple(
-                    FieldChange(path=k, after=v)
-                    for k, v in sorted(desired.fields.items())
-                    if k not in guidance.hold_fields
-                )
-                + tuple(write_only),
-                blocked=guidance.blocked,
-                manual=guidance.manual if action is Action.MANUAL else None,
-                notes=guidance.notes
-                + (("it was deleted outside ssoform; it will be created again",) if owned else ()),
-            )
-        if live is None:  # existence not observable and the scope object is gone
-            return ResourceChange.make(
-                **base,
-                action=Action.MANUAL,
-                reason="scope_not_found",
-                after=after,
-                manual=f"{desired.scope} was not found at {driver.name}: check the manifest",
-            )
-        readable = diff_fields(live.fields, desired.fields)
-        pending_wo = [c for c in write_only if c.write_only != "unchanged"]
-        all_changes = readable + pending_wo
-        guidance = driver.guidance(desired, live, all_changes)
-        if guidance.hold_fields:
-            all_changes = [
-                c for c in all_changes if c.path.split(".")[0] not in guidance.hold_fields
-            ]
-        before = dict(live.fields)
-        common = {**base, "before": before, "after": after, "notes": guidance.notes}
-        immutable = sorted({c.path.split(".")[0] for c in readable} & caps.immutable)
-        if owned is None and caps.existence_observable:
-            if immutable or (readable and not caps.can_update):
-                return ResourceChange.make(
-                    **common,
-                    action=Action.MANUAL,
-                    reason="adopt_needs_manual_change",
-                    changes=tuple(all_changes),
-                    manual=guidance.manual or _manual_default(driver, readable),
-                )
-            return ResourceChange.make(
-                **common,
-                action=Action.ADOPT,
-                reason="matches_by_natural_key",
-                changes=tuple(all_changes),
-                blocked=guidance.blocked,
-            )
-        if not all_changes:
-            action = Action.BLOCKED if guidance.blocked else Action.NOOP
-            return ResourceChange.make(**common, action=action, reason="", blocked=guidance.blocked)
-        if immutable:
-            if caps.can_delete and caps.can_create and not desired.protect:
-                return ResourceChange.make(
-                    **common,
-                    action=Action.REPLACE,
-                    reason="immutable_field_changed",
-                    changes=tuple(all_changes),
-                    replace_fields=tuple(immutable),
-                    blocked=guidance.blocked,
-                )
-            return ResourceChange.make(
-                **common,
-                action=Action.MANUAL,
-                reason="immutable_field_changed",
-                changes=tuple(all_changes),
-                replace_fields=tuple(immutable),
-                manual=guidance.manual or _manual_default(driver, readable),
-            )
-        if not caps.can_update:
-            only_unverifiable = all(c.write_only == "unverifiable" for c in all_changes)
-            if only_unverifiable:
-                return ResourceChange.make(
-                    **common,
-                    action=Action.NOOP,
-                    reason="write_only_unverifiable",
-                    changes=tuple(all_changes),
-                )
-            return ResourceChange.make(
-                **common,
-                action=Action.MANUAL,
-                reason="update_not_supported",
-                changes=tuple(all_changes),
-                manual=guidance.manual or _manual_default(driver, all_changes),
-            )
-        reason = "write_only_unverifiable" if owned is None else "fields_changed"
-        return ResourceChange.make(
-            **common,
-            action=Action.UPDATE,
-            reason=reason,
-            changes=tuple(all_changes),
-            blocked=guidance.blocked,
-        )
+        return plan_declared(driver, desired, live, owned, write_only, moved_from)
 
     def _plan_removed(
         self,
@@ -461,65 +275,10 @@ class Planner:
         res: ResourceState,
         live_by_key: Mapping[tuple[str, str], Live],
     ) -> ResourceChange:
-        live = live_by_key.get((res.scope, res.key))
-        tenant = address.split("/", 1)[0]
-        base: dict[str, Any] = {
-            "address": address,
-            "tenant": tenant,
-            "provider": res.provider,
-            "provider_type": res.provider_type,
-            "scope": res.scope,
-            "key": res.key,
-            "live_id": live.id if live else res.id,
-            "live_fingerprint": live_fingerprint(live),
-            "experimental": driver.capabilities.experimental,
-            "protect": res.protect,
-            "before": dict(live.fields) if live else None,
-        }
-        if res.protect:
-            note = (
-                "removed from the manifest but protected: kept until released "
-                f"(ssoform state release {address})"
-            )
-            return ResourceChange.make(
-                **base, action=Action.NOOP, reason="protected", notes=(note,)
-            )
-        if live is None and driver.capabilities.existence_observable:
-            return ResourceChange.make(
-                **base, action=Action.FORGET, reason="gone_from_live_and_manifest"
-            )
         instance = self.manifest.providers.get(res.provider)
-        if not (self.options.allow_delete or getattr(instance, "prune", False)):
-            note = "removed from the manifest; not deleted without --allow-delete (or prune: true)"
-            return ResourceChange.make(
-                **base, action=Action.NOOP, reason="delete_not_allowed", notes=(note,)
-            )
-        if not driver.capabilities.can_delete:
-            guidance = driver.guidance(None, live, [])
-            return ResourceChange.make(
-                **base,
-                action=Action.MANUAL,
-                reason="delete_not_supported",
-                manual=guidance.manual or f"{driver.type_name} has no API to delete it",
-            )
-        notes = driver.guidance(None, live, []).notes
-        return ResourceChange.make(
-            **base, action=Action.DELETE, reason="removed_from_manifest", notes=notes
-        )
-
-    def _base(self, driver: Driver, desired: Desired, live: Live | None) -> dict[str, Any]:
-        return {
-            "address": desired.address,
-            "tenant": desired.tenant,
-            "provider": desired.provider,
-            "provider_type": driver.type_name,
-            "scope": desired.scope,
-            "key": desired.key,
-            "live_id": live.id if live else None,
-            "live_fingerprint": live_fingerprint(live),
-            "experimental": driver.capabilities.experimental,
-            "protect": desired.protect,
-        }
+        may_delete = self.options.allow_delete or bool(getattr(instance, "prune", False))
+        live = live_by_key.get((res.scope, res.key))
+        return plan_removed(driver, address, res, live, may_delete=may_delete)
 
     def _write_only_changes(
         self, desired: Desired, owned: ResourceState | None
@@ -561,29 +320,3 @@ class Planner:
             f"{name}: {risky} of {existing} existing resources would be updated, replaced or "
             f"deleted ({share:.0%} > {self.options.threshold:.0%}); apply needs --force"
         )
-
-
-def _with_action(change: ResourceChange, action: Action, **update: Any) -> ResourceChange:
-    """`change` with another action (its `change.actions` derived again)."""
-    detail = change.change.model_copy(update={"actions": terraform_actions(action, change.changes)})
-    return change.model_copy(update={"action": action, "change": detail, **update})
-
-
-def _duplicate_warnings(
-    name: str, by_key: Mapping[tuple[str, str], Live], extras: Sequence[Live]
-) -> list[str]:
-    others: dict[tuple[str, str], list[str]] = {}
-    for obj in extras:
-        others.setdefault((obj.scope, obj.key), []).append(obj.id)
-    return [
-        f"{DUPLICATE}{name} holds {len(ids) + 1} live objects for {scope}/{key} (ids "
-        f"{', '.join([by_key[(scope, key)].id, *ids])}): ssoform manages id "
-        f"{by_key[(scope, key)].id}; the others are listed as unmanaged: remove the duplicates "
-        "by hand"
-        for (scope, key), ids in sorted(others.items())
-    ]
-
-
-def _manual_default(driver: Driver, changes: Sequence[FieldChange]) -> str:
-    fields = ", ".join(sorted({c.path.split(".")[0] for c in changes})) or "this resource"
-    return f"{driver.type_name}'s API cannot change {fields}: make the change by hand"
