@@ -169,15 +169,8 @@ class PostgresBudgets:
             if len(self._answered[key]) < self._lease_size(key) and waiting:
                 return
             if not self._granted[key]:  # quiet: give back what this run has not used
-                self._unused[key].extend(token for token, _ in self._leased[key])
-                self._leased[key].clear()
-            try:
-                conn = self._connection()
-                now = self._clock()  # before the database's: answers are never dated early
-                with conn.transaction():
-                    self._settle(conn, key, window, self._database_now(conn), now)
-            except psycopg.Error:
-                self._turn_off()
+                self._give_back_leased(key)
+            self._settle_now(key, window)
 
     def finish(self, key: str, window: float) -> None:
         """The run is done with `key`: record the answers still pending and give back the
@@ -186,17 +179,25 @@ class PostgresBudgets:
             self._finished.add(key)  # answers still on their way are recorded as they come
             if self._off:
                 return
-            self._unused[key].extend(token for token, _ in self._leased[key])
-            self._leased[key].clear()
+            self._give_back_leased(key)
             if not self._answered[key] and not self._unused[key]:
                 return
-            try:
-                conn = self._connection()
-                now = self._clock()  # before the database's: answers are never dated early
-                with conn.transaction():
-                    self._settle(conn, key, window, self._database_now(conn), now)
-            except psycopg.Error:
-                self._turn_off()
+            self._settle_now(key, window)
+
+    def _give_back_leased(self, key: str) -> None:
+        self._unused[key].extend(token for token, _ in self._leased[key])
+        self._leased[key].clear()
+
+    def _settle_now(self, key: str, window: float) -> None:
+        """Record `key`'s pending answers and unused tokens now; a database that refuses turns
+        sharing off for this run."""
+        try:
+            conn = self._connection()
+            now = self._clock()  # before the database's: answers are never dated early
+            with conn.transaction():
+                self._settle(conn, key, window, self._database_now(conn), now)
+        except psycopg.Error:
+            self._turn_off()
 
     def _turn_off(self) -> None:
         self._off = True
