@@ -11,7 +11,8 @@ manifest does not manage are sent back as the same plan read them (`descope_sett
 client secret and the SAML SP keys are never returned: write-only, compared through state
 fingerprints. A configuration is always updated in place (recreating a SAML one would change its
 ACS URL); disabling uses the authtype call (experimental) and keeps the configuration. Long
-project ids carry a region, which picks the API host.
+project ids carry a region, which picks the API host. The configure call's body is built in
+`descope_configure`, the error shape and the authtype calls are `descope_api`'s.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from ssoform.drivers.base import (
     Guidance,
     Imported,
 )
+from ssoform.drivers.descope_api import DescopeApi
+from ssoform.drivers.descope_configure import configure_request
 from ssoform.drivers.descope_manifest import DEFAULT, imported
 from ssoform.drivers.descope_settings import kept_oidc, kept_saml
-from ssoform.drivers.http import ApiCaller, HttpDriver, scrub
+from ssoform.drivers.http import HttpDriver
 from ssoform.errors import DriverError
 from ssoform.manifest.certificates import parse_pem
 from ssoform.manifest.checks import connection_domains
@@ -45,22 +48,11 @@ from ssoform.model import Desired, Live
 __all__ = ["DescopeDriver"]
 
 
-_BODY_REFUSED = frozenset({"E011001", "E011004"})
-"""Error codes meaning the request body itself was refused (malformed, invalid arguments)."""
-
-
-class _DescopeApi(ApiCaller):
-    def error_detail(self, body: Any) -> tuple[str | None, str]:
-        if isinstance(body, Mapping) and "errorCode" in body:
-            message = body.get("errorMessage") or body.get("errorDescription") or "error"
-            return str(body["errorCode"]), str(message)
-        return super().error_detail(body)
-
-
 class DescopeDriver(HttpDriver):
     type_name = "descope"
     credential = "management_key"
-    api_class = _DescopeApi
+    api_class = DescopeApi
+    api: DescopeApi
     default_base_url: ClassVar[str] = "https://api.descope.com"
     capabilities = Capabilities(
         readable=frozenset(
@@ -194,7 +186,7 @@ class DescopeDriver(HttpDriver):
             )
         await self._configure(desired, None, secrets)
         if not desired.fields["enabled"]:
-            await self._set_auth_type(desired, "none")
+            await self.api.set_auth_type(desired.scope, desired.key, "none")
         return Live(desired.scope, desired.key, desired.key, dict(desired.fields))
 
     async def update(
@@ -209,7 +201,8 @@ class DescopeDriver(HttpDriver):
             await self._configure(desired, live, secrets)
         if "enabled" in roots or (roots - {"enabled"} and not desired.fields["enabled"]):
             protocol = "oidc" if desired.fields["protocol"] == "oidc" else "saml"
-            await self._set_auth_type(desired, protocol if desired.fields["enabled"] else "none")
+            auth_type = protocol if desired.fields["enabled"] else "none"
+            await self.api.set_auth_type(desired.scope, desired.key, auth_type)
         return Live(desired.scope, desired.key, desired.key, dict(desired.fields))
 
     async def delete(self, live: Live) -> None:
@@ -228,125 +221,15 @@ class DescopeDriver(HttpDriver):
     ) -> None:
         """One configure call: a full replace, so the settings ssoform does not manage are
         sent back as this plan read them (`live`), and the managed ones as the manifest says."""
-        fields = desired.fields
-        protocol = fields["protocol"]
-        kept = _kept_for(live, protocol)
-        roles = [{"groups": m["groups"], "roleName": m["role"]} for m in fields["role_mappings"]]
-        managed: dict[str, Any] = {"defaultSSORoles": fields["default_roles"]}
-        if "groups_priority" in fields:
-            managed["groupsPriority"] = fields["groups_priority"]
-        body: dict[str, Any] = {"tenantId": desired.scope, "domains": fields["domains"]}
-        if desired.key != DEFAULT:
-            body["ssoId"] = desired.key
-        if protocol == "oidc":
-            oidc = fields["oidc"]
-            path = "/v1/mgmt/sso/oidc"
-            body["settings"] = {
-                **kept,
-                "name": desired.write_only.get("display_name") or desired.key,
-                "clientId": oidc["client_id"],
-                "clientSecret": secrets.get("client_secret", ""),
-                "issuer": oidc["issuer"],
-                "authUrl": oidc["authorization_url"],
-                "tokenUrl": oidc["token_url"],
-                "userDataUrl": oidc["userinfo_url"],
-                "JWKsUrl": oidc["jwks_url"],
-                "scope": oidc["scopes"],
-                "groupsMapping": [
-                    {"role": {"name": m["role"]}, "groups": m["groups"]}
-                    for m in fields["role_mappings"]
-                ],
-                "userAttrMapping": fields["attribute_mapping"],
-                **managed,
-            }
-        else:
-            managed["roleMappings"] = roles
-            managed["attributeMapping"] = fields["attribute_mapping"]
-            if "subject_name_id_format" in fields:
-                managed["subjectNameIdFormat"] = fields["subject_name_id_format"]
-            for name, wire in (
-                ("sp_encryption_key", "spEncryptionKey"),
-                ("sp_sign_key", "spSignKey"),
-            ):
-                if name in secrets:
-                    managed[wire] = secrets[name]
-            body["redirectUrl"] = fields["redirect_url"]
-            if protocol == "saml-metadata":
-                path = "/v1/mgmt/sso/saml/metadata"
-                settings = {"idpMetadataUrl": fields["saml"]["metadata_url"]}
-            else:
-                saml = fields["saml"]
-                path = "/v1/mgmt/sso/saml"
-                settings = {
-                    "idpUrl": saml["idp_url"],
-                    "entityId": saml["entity_id"],
-                    "idpCert": desired.payload["certificate_pem"],
-                }
-                if "additional_certificates" in fields:
-                    managed["idpAdditionalCerts"] = list(desired.payload["additional_pems"])
-            body["settings"] = {**kept, **settings, **managed}
+        path, body = configure_request(desired, live, secrets)
         await self.api.call(
             "POST",
             path,
-            call=f"configure {protocol} for {desired.key} of tenant {desired.scope}",
+            call=f"configure {desired.fields['protocol']} for {desired.key} of tenant "
+            f"{desired.scope}",
             json_body=body,
             idempotent=True,
             secrets=list(secrets.values()),
-        )
-
-    async def _set_auth_type(self, desired: Desired, auth_type: str) -> None:
-        """Enable or disable a configuration, keeping it. The `authtype` call is published
-        (SDK releases of 2026-08) but its body names are not: `tenantId`/`authType`/`ssoId` are
-        inferred from the sibling calls. Refused as unknown (404) or malformed (400
-        `E011001`/`E011004`), the default configuration falls back to the documented tenant
-        settings call; a named one has no documented alternative and fails. A 404 `E011004`
-        (tenant or configuration not found) is an answer, not a refusal."""
-        body: dict[str, Any] = {"tenantId": desired.scope, "authType": auth_type}
-        if desired.key != DEFAULT:
-            body["ssoId"] = desired.key
-        call = f"set auth type {auth_type} for {desired.key} of tenant {desired.scope}"
-        status, answer = await self.api.call(
-            "POST",
-            "/v1/mgmt/sso/settings/authtype",
-            call=call,
-            json_body=body,
-            idempotent=True,
-            allow=(400, 404),
-        )
-        if status < 400:
-            return
-        code, message = self.api.error_detail(answer)
-        message = scrub(message, tuple(self.ctx.credentials.values()))
-        refused = code in _BODY_REFUSED if status == 400 else code != "E011004"
-        if not refused:  # a real answer about this tenant or configuration
-            raise DriverError(self.name, call, message, status=status, code=code)
-        if desired.key != DEFAULT:
-            raise DriverError(
-                self.name,
-                call,
-                f"Descope refused the authtype call ({code or status}: {message}); a named "
-                "configuration has no other published way to be enabled or disabled",
-                status=status,
-                code=code,
-            )
-        await self._set_tenant_auth_type(desired.scope, auth_type)
-
-    async def _set_tenant_auth_type(self, tenant_id: str, auth_type: str) -> None:
-        """The documented fallback for the default configuration: the tenant settings call,
-        sending back every setting this same call read, with only `authType` changed."""
-        read = f"load settings of tenant {tenant_id}"
-        _, current = await self.api.call(
-            "GET", "/v1/mgmt/tenant/settings", call=read, params={"id": tenant_id}
-        )
-        if not isinstance(current, Mapping):
-            raise DriverError(self.name, read, "answer is not a JSON object")
-        body = {**current, "tenantId": tenant_id, "authType": auth_type}
-        await self.api.call(
-            "POST",
-            "/v1/mgmt/tenant/settings",
-            call=f"set auth type {auth_type} of tenant {tenant_id} (tenant settings)",
-            json_body=body,
-            idempotent=True,
         )
 
     def guidance(
@@ -501,13 +384,6 @@ def _protocol(auth_type: str, saml: Mapping[str, Any], oidc: Mapping[str, Any]) 
         return metadata
     saml_set = any(_text(saml.get(k)) for k in ("idpSSOUrl", "idpMetadataUrl", "idpEntityId"))
     return "oidc" if _text(oidc.get("clientId")) and not saml_set else metadata
-
-
-def _kept_for(live: Live | None, protocol: str) -> dict[str, Any]:
-    """Settings ssoform does not manage, as `live` read them, in `protocol`'s write shape."""
-    if live is None:
-        return {}
-    return dict(_map(_map(live.status.get("kept")).get(protocol)))
 
 
 def _live(scope: str, item: Mapping[str, Any]) -> Live:
