@@ -1,6 +1,7 @@
 """Emulator of Descope's tenant SSO management API (`/v1|v2/mgmt/sso/*`, `/v1/mgmt/tenant*`).
 
-Contract: provider-apis.md §2 and §7.4; the state and read model live in `descope_store`.
+Contract: provider-apis.md §2 and §7.4; the state lives in `descope_store`, the read model in
+`descope_views`, request parsing and the settings schemas in `descope_requests`.
 Choices made where the reference says [?] or [I]:
 
 - Auth: `Authorization: Bearer <projectId>:<managementKey>`; anything else → 401 with the
@@ -50,10 +51,8 @@ Choices made where the reference says [?] or [I]:
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -63,193 +62,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ssoform.emulators import descope_requests as req
 from ssoform.emulators.base import Emulator, FaultMiddleware, RateWindow
 from ssoform.emulators.control import control_routes
-from ssoform.emulators.descope_store import (
-    OIDC_CLAIM_KEYS,
-    DescopeError,
-    DescopeStore,
-    invalid,
-    missing,
-    secret_digest,
-)
+from ssoform.emulators.descope_store import DescopeError, DescopeStore, invalid
+from ssoform.emulators.descope_views import tenant_view
 from ssoform.emulators.gate import Door, GateMiddleware, bearer_token
 
 __all__ = ["DescopeError", "DescopeStore", "create_app"]
-
-# Attribute mapping keys Descope accepts (OpenAPI `AttributeMapping`, `OAuthUserDataClaimsMapping`,
-# plus `phoneNumber`, which the SDKs send); any other key is dropped, as Descope does.
-SAML_ATTRIBUTE_KEYS = frozenset(
-    ["name", "email", "phoneNumber", "group", "givenName", "middleName", "familyName", "picture"]
-)
-OIDC_ATTRIBUTE_KEYS = frozenset(OIDC_CLAIM_KEYS)
-
-# Settings schemas: field name → kind (see `_check`).
-_SAML_COMMON = {
-    "entityId": "str",
-    "roleMappings": "roles",
-    "attributeMapping": "saml_attrs",
-    "defaultSSORoles": "strs",
-    "groupsPriority": "strs",
-    "fgaMappings": "map",
-    "configFGATenantIDResourcePrefix": "str",
-    "configFGATenantIDResourceSuffix": "str",
-    "spEncryptionKey": "secret",
-    "spSignKey": "secret",
-    "subjectNameIdFormat": "str",
-    "spACSUrl": "str",
-    "spEntityId": "str",
-    "disableSignRequest": "bool",
-}
-SAML_MANUAL = {**_SAML_COMMON, "idpUrl": "str", "idpCert": "str", "idpAdditionalCerts": "strs"}
-SAML_METADATA = {**_SAML_COMMON, "idpMetadataUrl": "str"}
-_OIDC_TEXT = """
-name clientId redirectUrl authUrl tokenUrl userDataUrl JWKsUrl callbackDomain grantType issuer
-providerID scimProviderID
-"""
-OIDC = {
-    **dict.fromkeys(_OIDC_TEXT.split(), "str"),
-    "clientSecret": "secret",
-    "scope": "strs",
-    "prompt": "strs",
-    "userAttrMapping": "oidc_attrs",
-    "manageProviderTokens": "bool",
-    "groupsMapping": "groups",
-    "roleMappings": "roles",
-    "defaultSSORoles": "strs",
-    "groupsPriority": "strs",
-    "fgaMappings": "map",
-}
-
-
-# -- request parsing ---------------------------------------------------------------------------
-async def _body(request: Request, allowed: set[str]) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except ValueError as exc:
-        raise DescopeError(400, "E011001", "Malformed request", "body is not JSON") from exc
-    if not isinstance(body, dict):
-        raise DescopeError(400, "E011001", "Malformed request", "body must be a JSON object")
-    _refuse_unknown(body, allowed, "")
-    return {k: v for k, v in body.items() if v is not None}
-
-
-def _refuse_unknown(body: dict[str, Any], allowed: set[str] | dict[str, str], where: str) -> None:
-    for name in body:
-        if name not in allowed:
-            raise invalid(f"unknown field {where}{name}")
-
-
-def _is_strs(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-def _is_role_mapping(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and set(value) <= {"groups", "roleName"}
-        and isinstance(value.get("roleName"), str)
-        and _is_strs(value.get("groups", []))
-    )
-
-
-def _is_groups_mapping(value: Any) -> bool:
-    if not isinstance(value, dict) or not set(value) <= {"role", "groups"}:
-        return False
-    role = value.get("role")
-    return (
-        isinstance(role, dict)
-        and set(role) <= {"id", "name"}
-        and isinstance(role.get("name"), str)
-        and bool(role["name"])
-        and _is_strs(value.get("groups", []))
-    )
-
-
-def _is_attribute_mapping(value: Any) -> bool:
-    if not isinstance(value, dict):
-        return False
-    for key, item in value.items():
-        if key == "customAttributes":
-            if not isinstance(item, dict) or not all(isinstance(v, str) for v in item.values()):
-                return False
-        elif not isinstance(item, str):
-            return False
-    return True
-
-
-def _check(value: Any, kind: str, name: str) -> Any:
-    """`value` if it is of `kind`, else E011004 (messages name fields, never echo values)."""
-    if kind in ("str", "secret"):
-        ok = isinstance(value, str)
-    elif kind == "bool":
-        ok = isinstance(value, bool)
-    elif kind == "strs":
-        ok = _is_strs(value)
-    elif kind == "map":
-        ok = isinstance(value, dict)
-    elif kind == "roles":
-        ok = isinstance(value, list) and all(_is_role_mapping(m) for m in value)
-    elif kind in ("saml_attrs", "oidc_attrs"):
-        ok = _is_attribute_mapping(value)
-    elif kind == "groups":
-        ok = isinstance(value, list) and all(_is_groups_mapping(m) for m in value)
-    else:
-        ok = kind == "any"
-    if not ok:
-        raise invalid(f"{name} has the wrong type")
-    if kind == "roles":
-        return [{"groups": list(m.get("groups", [])), "roleName": m["roleName"]} for m in value]
-    if kind == "groups":  # stored in the write shape of `roleMappings`
-        return [{"groups": list(m.get("groups", [])), "roleName": m["role"]["name"]} for m in value]
-    if kind in ("saml_attrs", "oidc_attrs"):
-        known = SAML_ATTRIBUTE_KEYS if kind == "saml_attrs" else OIDC_ATTRIBUTE_KEYS
-        return {k: v for k, v in value.items() if k in known or k == "customAttributes"}
-    return value
-
-
-def _settings(body: dict[str, Any], schema: dict[str, str], required: tuple[str, ...]) -> Any:
-    raw = body.get("settings")
-    if raw is None:
-        raise missing("settings")
-    if not isinstance(raw, dict):
-        raise invalid("settings must be an object")
-    _refuse_unknown(raw, schema, "settings.")
-    clean: dict[str, Any] = {}
-    for name, value in raw.items():
-        if value is None:
-            continue
-        value = _check(value, schema[name], f"settings.{name}")
-        if schema[name] == "secret":
-            if value:
-                clean[f"{name}Sha256"] = secret_digest(value)
-        else:
-            clean[name] = value
-    for name in required:
-        if not clean.get(name):
-            raise missing(f"settings.{name}")
-    return clean
-
-
-def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str):
-        raise invalid(f"{name} must be a string")
-    if required and not value:
-        raise missing(name)
-    return value
-
-
-def _domains(body: dict[str, Any], name: str = "domains") -> list[str]:
-    value = body.get(name, [])
-    return list(_check(value, "strs", name))
-
-
-def _query(request: Request, name: str, *, required: bool = True) -> str:
-    value = request.query_params.get(name, "")
-    if required and not value:
-        raise DescopeError(400, "E011002", "Missing arguments", f"{name} is required")
-    return value
 
 
 def _store(request: Request) -> DescopeStore:
@@ -269,43 +89,43 @@ def _done() -> JSONResponse:
 
 # -- SSO settings ------------------------------------------------------------------------------
 async def load_settings(request: Request) -> Response:
-    tenant_id = _query(request, "tenantId")
-    sso_id = _query(request, "ssoId", required=False)
+    tenant_id = req.query(request, "tenantId")
+    sso_id = req.query(request, "ssoId", required=False)
     return JSONResponse(_store(request).load_settings(tenant_id, sso_id))
 
 
 async def load_all_settings(request: Request) -> Response:
     store = _store(request)
-    tenant = store.tenant(_query(request, "tenantId"))
+    tenant = store.tenant(req.query(request, "tenantId"))
     return JSONResponse(
         {"SSOSettings": [store.load_settings(tenant.id, s) for s in tenant.configs]}
     )
 
 
 async def new_settings(request: Request) -> Response:
-    body = await _body(request, {"tenantId", "ssoId", "displayName"})
-    tenant_id = _text(body, "tenantId", required=True)
-    display_name = _text(body, "displayName", required=True)
+    body = await req.json_body(request, {"tenantId", "ssoId", "displayName"})
+    tenant_id = req.text(body, "tenantId", required=True)
+    display_name = req.text(body, "displayName", required=True)
     store = _store(request)
-    config = store.new_config(tenant_id, _text(body, "ssoId") or None, display_name)
+    config = store.new_config(tenant_id, req.text(body, "ssoId") or None, display_name)
     await _maybe_stall(request)
     return JSONResponse(store.load_settings(tenant_id, config.sso_id))
 
 
 async def _configure_saml(request: Request, *, metadata: bool) -> Response:
-    body = await _body(request, {"tenantId", "settings", "redirectUrl", "domains", "ssoId"})
-    tenant_id = _text(body, "tenantId", required=True)
+    body = await req.json_body(request, {"tenantId", "settings", "redirectUrl", "domains", "ssoId"})
+    tenant_id = req.text(body, "tenantId", required=True)
     if metadata:
-        settings = _settings(body, SAML_METADATA, ("idpMetadataUrl",))
+        settings = req.settings(body, req.SAML_METADATA, ("idpMetadataUrl",))
     else:
-        settings = _settings(body, SAML_MANUAL, ("idpUrl", "entityId", "idpCert"))
+        settings = req.settings(body, req.SAML_MANUAL, ("idpUrl", "entityId", "idpCert"))
     _store(request).configure_saml(
         tenant_id,
-        _text(body, "ssoId"),
+        req.text(body, "ssoId"),
         settings=settings,
         metadata=metadata,
-        redirect_url=_text(body, "redirectUrl"),
-        domains=_domains(body),
+        redirect_url=req.text(body, "redirectUrl"),
+        domains=req.domains(body),
     )
     await _maybe_stall(request)
     return _done()
@@ -320,73 +140,75 @@ async def configure_saml_metadata(request: Request) -> Response:
 
 
 async def configure_oidc(request: Request) -> Response:
-    body = await _body(request, {"tenantId", "settings", "domains", "ssoId"})
-    tenant_id = _text(body, "tenantId", required=True)
-    settings = _settings(body, OIDC, ("clientId",))
+    body = await req.json_body(request, {"tenantId", "settings", "domains", "ssoId"})
+    tenant_id = req.text(body, "tenantId", required=True)
+    settings = req.settings(body, req.OIDC, ("clientId",))
     if "groupsMapping" in settings and "roleMappings" in settings:
         raise invalid("settings.groupsMapping and settings.roleMappings are exclusive")
     if "groupsMapping" in settings:
         settings["roleMappings"] = settings.pop("groupsMapping")
     _store(request).configure_oidc(
-        tenant_id, _text(body, "ssoId"), settings=settings, domains=_domains(body)
+        tenant_id, req.text(body, "ssoId"), settings=settings, domains=req.domains(body)
     )
     await _maybe_stall(request)
     return _done()
 
 
 async def configure_redirect(request: Request) -> Response:
-    body = await _body(request, {"tenantId", "samlRedirectUrl", "oauthRedirectUrl", "ssoId"})
-    tenant_id = _text(body, "tenantId", required=True)
-    saml = _text(body, "samlRedirectUrl") if "samlRedirectUrl" in body else None
-    oauth = _text(body, "oauthRedirectUrl") if "oauthRedirectUrl" in body else None
-    _store(request).set_redirects(tenant_id, _text(body, "ssoId"), saml, oauth)
+    body = await req.json_body(
+        request, {"tenantId", "samlRedirectUrl", "oauthRedirectUrl", "ssoId"}
+    )
+    tenant_id = req.text(body, "tenantId", required=True)
+    saml = req.text(body, "samlRedirectUrl") if "samlRedirectUrl" in body else None
+    oauth = req.text(body, "oauthRedirectUrl") if "oauthRedirectUrl" in body else None
+    _store(request).set_redirects(tenant_id, req.text(body, "ssoId"), saml, oauth)
     return _done()
 
 
 async def delete_settings(request: Request) -> Response:
-    tenant_id = _query(request, "tenantId")
-    _store(request).delete_config(tenant_id, _query(request, "ssoId", required=False))
+    tenant_id = req.query(request, "tenantId")
+    _store(request).delete_config(tenant_id, req.query(request, "ssoId", required=False))
     return _done()
 
 
 async def set_auth_type(request: Request) -> Response:
-    body = await _body(request, {"tenantId", "authType", "ssoId"})
-    tenant_id = _text(body, "tenantId", required=True)
-    auth_type = _text(body, "authType", required=True)
-    _store(request).set_auth_type(tenant_id, _text(body, "ssoId"), auth_type)
+    body = await req.json_body(request, {"tenantId", "authType", "ssoId"})
+    tenant_id = req.text(body, "tenantId", required=True)
+    auth_type = req.text(body, "authType", required=True)
+    _store(request).set_auth_type(tenant_id, req.text(body, "ssoId"), auth_type)
     return _done()
 
 
 async def recalculate_mappings(request: Request) -> Response:
-    body = await _body(request, {"tenantId", "ssoId"})
-    _store(request).config(_text(body, "tenantId", required=True), _text(body, "ssoId"))
+    body = await req.json_body(request, {"tenantId", "ssoId"})
+    _store(request).config(req.text(body, "tenantId", required=True), req.text(body, "ssoId"))
     return JSONResponse({"failedUsers": []})
 
 
 # -- tenants -----------------------------------------------------------------------------------
 async def load_tenant(request: Request) -> Response:
     store = _store(request)
-    return JSONResponse(store.tenant_view(store.tenant(_query(request, "id"))))
+    return JSONResponse(tenant_view(store.tenant(req.query(request, "id"))))
 
 
 async def load_all_tenants(request: Request) -> Response:
     store = _store(request)
-    return JSONResponse({"tenants": [store.tenant_view(t) for t in store.tenants.values()]})
+    return JSONResponse({"tenants": [tenant_view(t) for t in store.tenants.values()]})
 
 
 async def create_tenant(request: Request) -> Response:
-    body = await _body(request, {"id", "name", "selfProvisioningDomains"})
+    body = await req.json_body(request, {"id", "name", "selfProvisioningDomains"})
     tenant = _store(request).create_tenant(
-        _text(body, "name", required=True),
-        _text(body, "id") or None,
-        _domains(body, "selfProvisioningDomains"),
+        req.text(body, "name", required=True),
+        req.text(body, "id") or None,
+        req.domains(body, "selfProvisioningDomains"),
     )
     await _maybe_stall(request)
     return JSONResponse({"id": tenant.id})
 
 
 async def load_tenant_settings(request: Request) -> Response:
-    tenant = _store(request).tenant(_query(request, "id"))
+    tenant = _store(request).tenant(req.query(request, "id"))
     return JSONResponse(
         {
             "domains": list(tenant.default.domains),
@@ -400,15 +222,15 @@ async def load_tenant_settings(request: Request) -> Response:
 
 async def update_tenant_settings(request: Request) -> Response:
     fields = {"domains", "selfProvisioningDomains", "authType", "enforceSSO"}
-    body = await _body(request, {"tenantId", "enforceSSOExclusions", *fields})
+    body = await req.json_body(request, {"tenantId", "enforceSSOExclusions", *fields})
     store = _store(request)
-    tenant = store.tenant(_text(body, "tenantId", required=True))
+    tenant = store.tenant(req.text(body, "tenantId", required=True))
     # Check everything before changing anything.
-    enforce = _check(body.get("enforceSSO", tenant.enforce_sso), "bool", "enforceSSO")
-    domains = store.claim_domains(tenant.id, "", _domains(body)) if "domains" in body else None
-    self_provisioning = _domains(body, "selfProvisioningDomains")
-    exclusions = _domains(body, "enforceSSOExclusions")
-    auth_type = _text(body, "authType") if "authType" in body else None
+    enforce = req.check(body.get("enforceSSO", tenant.enforce_sso), "bool", "enforceSSO")
+    domains = store.claim_domains(tenant.id, "", req.domains(body)) if "domains" in body else None
+    self_provisioning = req.domains(body, "selfProvisioningDomains")
+    exclusions = req.domains(body, "enforceSSOExclusions")
+    auth_type = req.text(body, "authType") if "authType" in body else None
     if auth_type is not None:
         store.check_auth_type(tenant.id, "", auth_type)
     tenant.enforce_sso = enforce
