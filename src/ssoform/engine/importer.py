@@ -14,7 +14,6 @@ fields no API can read back are marked with a comment.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,14 @@ from typing import Any
 
 from ssoform.drivers.base import SECRET_SLOT, Driver, Imported
 from ssoform.engine.backend import StateBackend
+from ssoform.engine.import_values import (
+    get_path,
+    inline_certificates,
+    merge_views,
+    overlay,
+    put_path,
+    without,
+)
 from ssoform.engine.wiring import RunConfig, open_drivers
 from ssoform.errors import SsoformError
 from ssoform.manifest.checks import connection_domains, connection_keys
@@ -234,7 +241,7 @@ class _Builder:
         idp_name = getattr(declared.connection, "idp", None) or declared.body.idp
         if idp_name is not None and item.imported.idp is not None:
             conn["idp"] = self._declared_idp(str(idp_name), item.imported)
-        merged = _overlay(own, live)
+        merged = overlay(own, live)
         merged.pop("provider", None)
         merged.pop("idp", None)
         conn.update(merged)
@@ -248,9 +255,9 @@ class _Builder:
         own = idp.model_dump(mode="json", by_alias=True, exclude_defaults=True)
         assert imported.idp is not None
         holes = [p.split(".")[1:] for p in imported.unreadable if p.startswith("idp.")]
-        data = _overlay(own, _without(imported.idp, holes))
+        data = overlay(own, without(imported.idp, holes))
         base_dir = self.base_dirs.get(self.idp_files.get(name, ""), FilePath())
-        self.idps[name] = _inline_certificates(data, base_dir)
+        self.idps[name] = inline_certificates(data, base_dir)
         return name
 
     # --- an object no manifest declares: live, with generated references -----------------------
@@ -276,28 +283,28 @@ class _Builder:
         view = item.imported.idp
         assert view is not None
         holes = [p.split(".")[1:] for p in item.imported.unreadable if p.startswith("idp.")]
-        known = _without(view, holes)
+        known = without(view, holes)
         for name in sorted(self.views):
             if self.view_tenant[name] != tenant:
                 continue
-            merged = _merge(self.views[name], known)
+            merged = merge_views(self.views[name], known)
             if merged is not None:
                 self.views[name] = merged
-                self.holes[name] += [(h, _get(view, h)) for h in holes]
+                self.holes[name] += [(h, get_path(view, h)) for h in holes]
                 return name
         kind = str(view.get("kind") or "other")
         base = f"{tenant}-{kind if kind != 'other' else 'idp'}"
         name = _unique(base, {**self.idps, **self.views}, self.defined)
         self.views[name] = known
         self.view_tenant[name] = tenant
-        self.holes[name] = [(h, _get(view, h)) for h in holes]
+        self.holes[name] = [(h, get_path(view, h)) for h in holes]
         return name
 
     def _finish_idps(self) -> None:
         for name, view in sorted(self.views.items()):
             for hole, placeholder in self.holes[name]:
-                if _get(view, hole) is None and placeholder is not None:
-                    _put(view, hole, placeholder)
+                if get_path(view, hole) is None and placeholder is not None:
+                    put_path(view, hole, placeholder)
                     self.result.comments[("identity_providers", name, *hole)] = _WRITE_ONLY.format(
                         ".".join(hole)
                     )
@@ -305,89 +312,6 @@ class _Builder:
 
 
 _WRITE_ONLY = "write-only: the API cannot read {} back; set it by hand"
-
-
-def _get(value: Any, path: Sequence[str]) -> Any:
-    for part in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
-def _put(value: dict[str, Any], path: Sequence[str], item: Any) -> None:
-    for part in path[:-1]:
-        value = value.setdefault(part, {})
-    value[path[-1]] = item
-
-
-def _without(value: dict[str, Any], holes: Sequence[Sequence[str]]) -> dict[str, Any]:
-    out = json.loads(json.dumps(value))
-    for hole in holes:
-        parent = _get(out, hole[:-1])
-        if isinstance(parent, dict):
-            parent.pop(hole[-1], None)
-    return {k: v for k, v in out.items() if v != {}}
-
-
-def _overlay(declared: Any, live: Any) -> Any:
-    """`declared` with every value live can read taken from `live` (secrets stay declared)."""
-    if isinstance(declared, dict) and isinstance(live, Mapping):
-        out = {k: _overlay(declared[k], v) if k in declared else v for k, v in live.items()}
-        out.update({k: v for k, v in declared.items() if k not in out})
-        return {k: v for k, v in out.items() if not _has_slot(v)}
-    if _has_slot(live):
-        return declared
-    return live
-
-
-def _has_slot(value: Any) -> bool:
-    if isinstance(value, Mapping):
-        return any(_has_slot(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_slot(v) for v in value)
-    return bool(value == SECRET_SLOT)
-
-
-def _merge(one: Any, other: Any) -> Any:
-    """Two views of one identity provider as one, or None when a field has two values."""
-    if isinstance(one, dict) and isinstance(other, dict):
-        out = dict(one)
-        for key, value in other.items():
-            if key == "kind" and "other" in (out.get(key), value):
-                out[key] = value if out.get(key) in (None, "other") else out[key]
-                continue
-            if key not in out:
-                out[key] = value
-                continue
-            merged = _merge(out[key], value)
-            if merged is None:
-                return None
-            out[key] = merged
-        return out
-    return one if json.dumps(one, sort_keys=True) == json.dumps(other, sort_keys=True) else None
-
-
-def _inline_certificates(value: Any, base_dir: FilePath) -> Any:
-    """Certificates by `{file: ...}` become `{pem: ...}`: the import lands elsewhere, and a
-    certificate is public. Secret references stay as written (their values are never read)."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if key == "certificate" and isinstance(item, dict) and "file" in item:
-                path = base_dir / str(item["file"])
-                try:
-                    out[key] = {"pem": path.read_text(encoding="utf-8")}
-                except (OSError, UnicodeError) as exc:
-                    raise SsoformError(f"{path}: cannot read the certificate: {exc}") from None
-            elif key == "additional_certificates" and isinstance(item, list):
-                out[key] = [
-                    _inline_certificates({"certificate": c}, base_dir)["certificate"] for c in item
-                ]
-            else:
-                out[key] = _inline_certificates(item, base_dir)
-        return out
-    return value
 
 
 def _secrets(result: ImportResult, value: Any, path: Path) -> Any:
