@@ -8,14 +8,16 @@ object (`app.state.emulator`), which tests and benchmarks change between calls.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import httpx
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
@@ -24,8 +26,11 @@ __all__ = [
     "Emulator",
     "FaultConfig",
     "FaultMiddleware",
+    "JsonStore",
     "RateWindow",
+    "after_create",
     "emulator_transport",
+    "passes_through",
 ]
 
 
@@ -119,6 +124,35 @@ class Emulator:
         self.answers.clear()
 
 
+class JsonStore(abc.ABC):
+    """An emulator's state, saved and restored as JSON (the sandbox and `/_emulator/state`)."""
+
+    @abc.abstractmethod
+    def to_json(self) -> dict[str, Any]: ...
+
+    @abc.abstractmethod
+    def load_json(self, data: dict[str, Any]) -> None: ...
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        store = cls()
+        store.load_json(data)
+        return store
+
+
+async def after_create(request: Request) -> None:
+    """A create has committed: stall past the client's timeout when the app's emulator rolls an
+    ambiguous create (`FaultConfig.commit_then_timeout_rate`)."""
+    emulator: Emulator = request.app.state.emulator
+    if emulator.ambiguous_create():
+        await emulator.stall()
+
+
+def passes_through(scope: Scope) -> bool:
+    """Whether a request skips the fault and gate middleware: not HTTP, or a control route."""
+    return scope["type"] != "http" or str(scope.get("path", "")).startswith("/_emulator")
+
+
 class FaultMiddleware:
     """ASGI middleware: counts calls, adds latency, injects 503s, drops and stalls.
 
@@ -131,7 +165,7 @@ class FaultMiddleware:
         self.emulator = emulator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope.get("path", "")).startswith("/_emulator"):
+        if passes_through(scope):
             await self.app(scope, receive, send)
             return
         emu = self.emulator

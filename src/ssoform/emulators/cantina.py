@@ -43,14 +43,13 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ssoform.emulators.base import Emulator, FaultMiddleware, RateWindow
+from ssoform.emulators.app import emulator_app
+from ssoform.emulators.base import Emulator, RateWindow, after_create
 from ssoform.emulators.cantina_store import CantinaConflict, CantinaStore, Company
-from ssoform.emulators.control import control_routes
 from ssoform.emulators.fields import (
     is_domain,
     is_http_url,
@@ -59,7 +58,7 @@ from ssoform.emulators.fields import (
     normalise_domains,
     sha256_hex,
 )
-from ssoform.emulators.gate import Door, GateMiddleware, bearer_token
+from ssoform.emulators.gate import Door, bearer_token
 
 __all__ = ["PROVIDERS", "ApiKey", "CantinaError", "CantinaStore", "create_app"]
 
@@ -167,12 +166,6 @@ def _check_verified(company: Company, caller: ApiKey, domains: list[str]) -> Non
             raise CantinaError(400, f"Domain {domain} has no verified company user email")
 
 
-async def _after_create(request: Request) -> None:
-    emulator: Emulator = request.app.state.emulator
-    if emulator.ambiguous_create():
-        await emulator.stall()
-
-
 def _now(request: Request) -> str:
     clock: Callable[[], float] = request.app.state.clock
     return iso_time(clock())
@@ -215,7 +208,7 @@ async def create_connection(request: Request) -> Response:
         )
     except CantinaConflict as exc:
         raise CantinaError(400, str(exc)) from exc
-    await _after_create(request)
+    await after_create(request)
     return JSONResponse(connection.to_api(), status_code=201)
 
 
@@ -230,18 +223,16 @@ async def create_rule(request: Request) -> Response:
         rule = _store(request).create_rule(company.id, domain, user=caller.user, now=_now(request))
     except CantinaConflict as exc:
         raise CantinaError(400, str(exc)) from exc
-    await _after_create(request)
+    await after_create(request)
     return JSONResponse(rule.to_json(), status_code=201)
 
 
 # -- app ---------------------------------------------------------------------------------------
-async def _on_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, CantinaError)
+def _answer(exc: CantinaError) -> Response:
     return _msg(exc.status, exc.message)
 
 
-async def _on_http(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def _answer_http(exc: HTTPException) -> Response:
     return _msg(exc.status_code, str(exc.detail))
 
 
@@ -277,18 +268,15 @@ def create_app(
         Route(f"{company}/sso-connections", list_connections, methods=["GET"]),
         Route(f"{company}/sso-connections", create_connection, methods=["POST"]),
         Route(f"{company}/sso-enforcement-rules", create_rule, methods=["POST"]),
-        *control_routes(),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(FaultMiddleware, emulator=emulator),
-            Middleware(GateMiddleware, emulator=emulator, door=door),
-        ],
-        exception_handlers={CantinaError: _on_error, HTTPException: _on_http},
+    return emulator_app(
+        emulator,
+        door,
+        routes,
+        refusal=CantinaError,
+        answer=_answer,
+        answer_http=_answer_http,
+        store=store if store is not None else CantinaStore(),
+        keys=keys,
+        clock=clock,
     )
-    app.state.emulator = emulator
-    app.state.store = store if store is not None else CantinaStore()
-    app.state.keys = keys
-    app.state.clock = clock
-    return app

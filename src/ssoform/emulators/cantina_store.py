@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from ssoform.emulators.base import JsonStore
 from ssoform.emulators.fields import MASK
 
 __all__ = ["CantinaConflict", "CantinaStore", "Company", "EnforcementRule", "SsoConnection"]
@@ -121,7 +122,7 @@ class EnforcementRule:
         )
 
 
-class CantinaStore:
+class CantinaStore(JsonStore):
     """Companies by id; connections and enforcement rules in creation order."""
 
     def __init__(self) -> None:
@@ -221,9 +222,3 @@ class CantinaStore:
         if orphans:
             raise ValueError(f"records for unknown companies: {sorted(orphans)}")
         self.companies, self.connections, self.rules = companies, connections, rules
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CantinaStore:
-        store = cls()
-        store.load_json(data)
-        return store

@@ -48,12 +48,12 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ssoform.emulators.base import Emulator, FaultMiddleware, RateWindow
+from ssoform.emulators.app import emulator_app
+from ssoform.emulators.base import Emulator, RateWindow, after_create
 from ssoform.emulators.cloudflare_store import (
     PUBLIC_MAIL_DOMAINS,
     CloudflareError,
@@ -63,8 +63,7 @@ from ssoform.emulators.cloudflare_store import (
     failure,
     invalid,
 )
-from ssoform.emulators.control import control_routes
-from ssoform.emulators.gate import Door, GateMiddleware, bearer_token
+from ssoform.emulators.gate import Door, bearer_token
 
 __all__ = [
     "PUBLIC_MAIL_DOMAINS",
@@ -155,9 +154,7 @@ async def create_connector(request: Request) -> Response:
         begin_verification=body.get("begin_verification", True),
         use_fedramp_language=body.get("use_fedramp_language", False),
     )
-    emulator: Emulator = request.app.state.emulator
-    if emulator.ambiguous_create():
-        await emulator.stall()
+    await after_create(request)
     return _ok(connector.to_api())
 
 
@@ -202,13 +199,11 @@ async def control_verification(request: Request) -> Response:
     return JSONResponse(connector.to_api())
 
 
-async def _on_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, CloudflareError)
+def _answer(exc: CloudflareError) -> Response:
     return exc.response()
 
 
-async def _on_http(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def _answer_http(exc: HTTPException) -> Response:
     if exc.status_code == 405:
         error = {
             "code": int(Code.METHOD_NOT_ALLOWED),
@@ -268,16 +263,13 @@ def create_app(
         Route(PREFIX + "/{connector_id}", delete_connector, methods=["DELETE"]),
         Route(PREFIX + "/{connector_id}/begin_verification", begin_verification, methods=["POST"]),
         Route("/_emulator/verification", control_verification, methods=["POST"]),
-        *control_routes(),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(FaultMiddleware, emulator=emulator),
-            Middleware(GateMiddleware, emulator=emulator, door=door),
-        ],
-        exception_handlers={CloudflareError: _on_error, HTTPException: _on_http},
+    return emulator_app(
+        emulator,
+        door,
+        routes,
+        refusal=CloudflareError,
+        answer=_answer,
+        answer_http=_answer_http,
+        store=store if store is not None else CloudflareStore(),
     )
-    app.state.emulator = emulator
-    app.state.store = store if store is not None else CloudflareStore()
-    return app

@@ -16,6 +16,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from ssoform.emulators.base import JsonStore
+
 __all__ = [
     "PUBLIC_MAIL_DOMAINS",
     "STATUSES",
@@ -127,7 +129,7 @@ def normalise_domain(value: object) -> str:
     return domain
 
 
-class CloudflareStore:
+class CloudflareStore(JsonStore):
     """All connectors of all accounts, keyed by connector id (insertion order = list order)."""
 
     def __init__(self) -> None:
@@ -264,9 +266,3 @@ class CloudflareStore:
     def load_json(self, data: dict[str, Any]) -> None:
         connectors = [Connector(**item) for item in data.get("connectors", [])]
         self.connectors = {c.id: c for c in connectors}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CloudflareStore:
-        store = cls()
-        store.load_json(data)
-        return store

@@ -57,17 +57,16 @@ from collections.abc import Callable
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ssoform.emulators import descope_requests as req
-from ssoform.emulators.base import Emulator, FaultMiddleware, RateWindow
-from ssoform.emulators.control import control_routes
+from ssoform.emulators.app import emulator_app
+from ssoform.emulators.base import Emulator, RateWindow, after_create
 from ssoform.emulators.descope_store import DescopeError, DescopeStore, invalid
 from ssoform.emulators.descope_views import tenant_view
-from ssoform.emulators.gate import Door, GateMiddleware, bearer_token
+from ssoform.emulators.gate import Door, bearer_token
 
 __all__ = ["DescopeError", "DescopeStore", "create_app"]
 
@@ -75,12 +74,6 @@ __all__ = ["DescopeError", "DescopeStore", "create_app"]
 def _store(request: Request) -> DescopeStore:
     store: DescopeStore = request.app.state.store
     return store
-
-
-async def _maybe_stall(request: Request) -> None:
-    emulator: Emulator = request.app.state.emulator
-    if emulator.ambiguous_create():
-        await emulator.stall()
 
 
 def _done() -> JSONResponse:
@@ -108,7 +101,7 @@ async def new_settings(request: Request) -> Response:
     display_name = req.text(body, "displayName", required=True)
     store = _store(request)
     config = store.new_config(tenant_id, req.text(body, "ssoId") or None, display_name)
-    await _maybe_stall(request)
+    await after_create(request)
     return JSONResponse(store.load_settings(tenant_id, config.sso_id))
 
 
@@ -127,7 +120,7 @@ async def _configure_saml(request: Request, *, metadata: bool) -> Response:
         redirect_url=req.text(body, "redirectUrl"),
         domains=req.domains(body),
     )
-    await _maybe_stall(request)
+    await after_create(request)
     return _done()
 
 
@@ -150,7 +143,7 @@ async def configure_oidc(request: Request) -> Response:
     _store(request).configure_oidc(
         tenant_id, req.text(body, "ssoId"), settings=settings, domains=req.domains(body)
     )
-    await _maybe_stall(request)
+    await after_create(request)
     return _done()
 
 
@@ -203,7 +196,7 @@ async def create_tenant(request: Request) -> Response:
         req.text(body, "id") or None,
         req.domains(body, "selfProvisioningDomains"),
     )
-    await _maybe_stall(request)
+    await after_create(request)
     return JSONResponse({"id": tenant.id})
 
 
@@ -246,13 +239,11 @@ async def update_tenant_settings(request: Request) -> Response:
 
 
 # -- app ---------------------------------------------------------------------------------------
-async def _on_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DescopeError)
+def _answer(exc: DescopeError) -> Response:
     return exc.response()
 
 
-async def _on_http(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def _answer_http(exc: HTTPException) -> Response:
     if exc.status_code == 405:
         refusal = DescopeError(405, "E011405", "Method not allowed", "method not allowed")
         return refusal.response(headers=dict(exc.headers or {}))
@@ -309,20 +300,17 @@ def create_app(
         Route("/v1/mgmt/tenant/create", create_tenant, methods=post),
         Route("/v1/mgmt/tenant/settings", load_tenant_settings, methods=["GET"]),
         Route("/v1/mgmt/tenant/settings", update_tenant_settings, methods=post),
-        *control_routes(),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(FaultMiddleware, emulator=emulator),
-            Middleware(GateMiddleware, emulator=emulator, door=door),
-        ],
-        exception_handlers={DescopeError: _on_error, HTTPException: _on_http},
+    return emulator_app(
+        emulator,
+        door,
+        routes,
+        refusal=DescopeError,
+        answer=_answer,
+        answer_http=_answer_http,
+        store=(
+            store
+            if store is not None
+            else DescopeStore(project_id, allow_duplicate_domains=allow_duplicate_domains)
+        ),
     )
-    app.state.emulator = emulator
-    app.state.store = (
-        store
-        if store is not None
-        else DescopeStore(project_id, allow_duplicate_domains=allow_duplicate_domains)
-    )
-    return app

@@ -19,6 +19,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from ssoform.emulators.base import JsonStore
 from ssoform.emulators.descope_views import settings_view
 
 __all__ = [
@@ -116,7 +117,7 @@ class Tenant:
         return self.configs[DEFAULT]
 
 
-class DescopeStore:
+class DescopeStore(JsonStore):
     """Tenants of one project, each with a default SSO configuration and named ones."""
 
     def __init__(self, project_id: str = "P2emulator", *, allow_duplicate_domains: bool = False):
@@ -263,9 +264,3 @@ class DescopeStore:
             tenant = Tenant(**{**item, "configs": configs})
             tenants[tenant.id] = tenant
         self.tenants = tenants
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DescopeStore:
-        store = cls()
-        store.load_json(data)
-        return store

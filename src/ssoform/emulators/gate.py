@@ -20,7 +20,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ssoform.emulators.base import Emulator, RateWindow
+from ssoform.emulators.base import Emulator, RateWindow, passes_through
 
 __all__ = ["Door", "GateMiddleware", "bearer_token", "retry_after_seconds"]
 
@@ -68,7 +68,7 @@ class GateMiddleware:
         self.door = door
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope.get("path", "")).startswith("/_emulator"):
+        if passes_through(scope):
             await self.app(scope, receive, send)
             return
         door = self.door

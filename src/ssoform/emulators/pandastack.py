@@ -47,15 +47,14 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ssoform.emulators.base import Emulator, FaultMiddleware, RateWindow
-from ssoform.emulators.control import control_routes
+from ssoform.emulators.app import emulator_app
+from ssoform.emulators.base import Emulator, RateWindow, after_create
 from ssoform.emulators.fields import json_object
-from ssoform.emulators.gate import Door, GateMiddleware, bearer_token
+from ssoform.emulators.gate import Door, bearer_token
 from ssoform.emulators.pandastack_store import PandaStackStore, public
 
 __all__ = ["DEFAULT_TOKEN", "PandaStackError", "PandaStackStore", "create_app", "is_token"]
@@ -130,9 +129,7 @@ async def list_providers(request: Request) -> Response:
 async def create_provider(request: Request) -> Response:
     organization = _organization(request)
     document = _store(request).create(organization, await _body(request))
-    emulator: Emulator = request.app.state.emulator
-    if emulator.ambiguous_create():
-        await emulator.stall()
+    await after_create(request)
     return JSONResponse({"data": public(document)})
 
 
@@ -157,13 +154,11 @@ async def delete_provider(request: Request) -> Response:
 
 
 # -- app ---------------------------------------------------------------------------------------
-async def _on_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, PandaStackError)
+def _answer(exc: PandaStackError) -> Response:
     return _message(exc.status, exc.message)
 
 
-async def _on_http(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def _answer_http(exc: HTTPException) -> Response:
     return _message(exc.status_code, str(exc.detail))
 
 
@@ -215,17 +210,14 @@ def create_app(
         Route("/api/v1/sso/single/{id}", get_provider, methods=["GET"]),
         Route("/api/v1/sso/update", update_provider, methods=["POST"]),
         Route("/api/v1/sso/{id}", delete_provider, methods=["DELETE"]),
-        *control_routes(),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(FaultMiddleware, emulator=emulator),
-            Middleware(GateMiddleware, emulator=emulator, door=door),
-        ],
-        exception_handlers={PandaStackError: _on_error, HTTPException: _on_http},
+    return emulator_app(
+        emulator,
+        door,
+        routes,
+        refusal=PandaStackError,
+        answer=_answer,
+        answer_http=_answer_http,
+        store=store if store is not None else PandaStackStore(),
+        grants=grants,
     )
-    app.state.emulator = emulator
-    app.state.store = store if store is not None else PandaStackStore()
-    app.state.grants = grants
-    return app

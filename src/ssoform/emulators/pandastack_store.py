@@ -13,6 +13,7 @@ import json
 import secrets
 from typing import Any
 
+from ssoform.emulators.base import JsonStore
 from ssoform.emulators.fields import MASK, sha256_hex
 
 __all__ = ["SERVER_KEYS", "PandaStackStore", "digest_key", "is_secret_key", "public", "scrub"]
@@ -88,7 +89,7 @@ def public(value: Any) -> Any:
     return out
 
 
-class PandaStackStore:
+class PandaStackStore(JsonStore):
     """Organization id → document id → stored (scrubbed) document, in creation order."""
 
     def __init__(self) -> None:
@@ -143,9 +144,3 @@ class PandaStackStore:
                 clean = scrub(doc, stored=True)
                 organizations[str(org)][doc["id"]] = {**clean, "organization_id": str(org)}
         self.organizations = organizations
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> PandaStackStore:
-        store = cls()
-        store.load_json(data)
-        return store

@@ -45,15 +45,14 @@ from urllib.parse import urlencode
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ssoform.emulators.base import Emulator, FaultMiddleware, RateWindow
-from ssoform.emulators.control import control_routes
+from ssoform.emulators.app import emulator_app
+from ssoform.emulators.base import Emulator, RateWindow, after_create
 from ssoform.emulators.fields import is_domain, is_http_url, json_object, normalise_domains
-from ssoform.emulators.gate import Door, GateMiddleware, bearer_token
+from ssoform.emulators.gate import Door, bearer_token
 from ssoform.emulators.vantage_store import ManagedAccount, VantageStore
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "VantageError", "VantageStore", "create_app"]
@@ -165,12 +164,6 @@ def _account_fields(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     return out
 
 
-async def _after_create(request: Request) -> None:
-    emulator: Emulator = request.app.state.emulator
-    if emulator.ambiguous_create():
-        await emulator.stall()
-
-
 # -- managed accounts --------------------------------------------------------------------------
 def _int_query(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
@@ -215,7 +208,7 @@ async def create_account(request: Request) -> Response:
     values = _account_fields(await _body(request), creating=True)
     name, contact = values.pop("name"), values.pop("contact_email")
     account = _store(request).add_managed_account(name, contact, **values)
-    await _after_create(request)
+    await after_create(request)
     return JSONResponse(account.to_json(), status_code=201)
 
 
@@ -247,7 +240,7 @@ async def create_sso(request: Request) -> Response:
     if not account.email_domain:
         raise VantageError(400, "Managed account has no email_domain to configure SSO for")
     store.put_sso_connection(account.token, saml_metadata_url=url, additional_domains=domains)
-    await _after_create(request)
+    await after_create(request)
     return JSONResponse(account.to_json(), status_code=201)
 
 
@@ -287,13 +280,11 @@ async def control_sso_connection(request: Request) -> Response:
 
 
 # -- app ---------------------------------------------------------------------------------------
-async def _on_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, VantageError)
+def _answer(exc: VantageError) -> Response:
     return _errors(exc.status, exc.message)
 
 
-async def _on_http(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+def _answer_http(exc: HTTPException) -> Response:
     return _errors(exc.status_code, str(exc.detail))
 
 
@@ -339,19 +330,18 @@ def create_app(
         Route(f"{one}/sso_connection", create_sso, methods=["POST"]),
         Route(f"{one}/sso_connection", update_sso, methods=["PUT"]),
         Route(f"{one}/sso_connection", delete_sso, methods=["DELETE"]),
-        *control_routes(),
-        Route("/_emulator/sso_connections", control_sso_connections, methods=["GET"]),
-        Route("/_emulator/sso_connections/{token}", control_sso_connection, methods=["GET"]),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(FaultMiddleware, emulator=emulator),
-            Middleware(GateMiddleware, emulator=emulator, door=door),
+    return emulator_app(
+        emulator,
+        door,
+        routes,
+        refusal=VantageError,
+        answer=_answer,
+        answer_http=_answer_http,
+        extra_control=[
+            Route("/_emulator/sso_connections", control_sso_connections, methods=["GET"]),
+            Route("/_emulator/sso_connections/{token}", control_sso_connection, methods=["GET"]),
         ],
-        exception_handlers={VantageError: _on_error, HTTPException: _on_http},
+        store=store if store is not None else VantageStore(),
+        read_token=read_token,
     )
-    app.state.emulator = emulator
-    app.state.store = store if store is not None else VantageStore()
-    app.state.read_token = read_token
-    return app

@@ -12,6 +12,8 @@ import secrets
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from ssoform.emulators.base import JsonStore
+
 __all__ = ["PARENT_ACCOUNT", "ManagedAccount", "SsoConnection", "VantageStore", "new_token"]
 
 PARENT_ACCOUNT = "acct_0000000000000001"
@@ -60,7 +62,7 @@ class SsoConnection:
         return asdict(self)
 
 
-class VantageStore:
+class VantageStore(JsonStore):
     """Managed accounts in creation order (the list order) and SSO connections by account."""
 
     def __init__(self, parent_account_token: str = PARENT_ACCOUNT) -> None:
@@ -168,9 +170,3 @@ class VantageStore:
         self.parent_account_token = str(data.get("parent_account_token", self.parent_account_token))
         self.accounts = {a.token: a for a in accounts}
         self.connections = connections
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> VantageStore:
-        store = cls()
-        store.load_json(data)
-        return store
