@@ -4,6 +4,7 @@ schemas, refused with Descope's codes (`E011001` to `E011004`)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -123,25 +124,28 @@ def _is_attribute_mapping(value: Any) -> bool:
     return True
 
 
+def _list_of(item: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, list) and all(item(v) for v in value)
+
+
+_KINDS: dict[str, Callable[[Any], bool]] = {
+    "str": lambda value: isinstance(value, str),
+    "secret": lambda value: isinstance(value, str),
+    "bool": lambda value: isinstance(value, bool),
+    "strs": _is_strs,
+    "map": lambda value: isinstance(value, dict),
+    "roles": _list_of(_is_role_mapping),
+    "groups": _list_of(_is_groups_mapping),
+    "saml_attrs": _is_attribute_mapping,
+    "oidc_attrs": _is_attribute_mapping,
+    "any": lambda value: True,
+}
+"""Each kind a settings schema names, and the test a value of that kind passes."""
+
+
 def check(value: Any, kind: str, name: str) -> Any:
     """`value` if it is of `kind`, else E011004 (messages name fields, never echo values)."""
-    if kind in ("str", "secret"):
-        ok = isinstance(value, str)
-    elif kind == "bool":
-        ok = isinstance(value, bool)
-    elif kind == "strs":
-        ok = _is_strs(value)
-    elif kind == "map":
-        ok = isinstance(value, dict)
-    elif kind == "roles":
-        ok = isinstance(value, list) and all(_is_role_mapping(m) for m in value)
-    elif kind in ("saml_attrs", "oidc_attrs"):
-        ok = _is_attribute_mapping(value)
-    elif kind == "groups":
-        ok = isinstance(value, list) and all(_is_groups_mapping(m) for m in value)
-    else:
-        ok = kind == "any"
-    if not ok:
+    if not _KINDS.get(kind, lambda _: False)(value):
         raise invalid(f"{name} has the wrong type")
     if kind == "roles":
         return [{"groups": list(m.get("groups", [])), "roleName": m["roleName"]} for m in value]

@@ -147,21 +147,29 @@ def _account_fields(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
         elif creating:
             raise VantageError(400, f"{name} is required")
     if "email_domain" in body:
-        domain = body["email_domain"]
-        if domain is not None:
-            domain = domain.strip().lower() if isinstance(domain, str) else domain
-            if not is_domain(domain):
-                raise VantageError(400, "email_domain is not a valid domain")
-        out["email_domain"] = domain
+        out["email_domain"] = _email_domain(body["email_domain"])
     for name, types in _OPTIONAL_FIELDS.items():
         if name in body:
-            value = body[name]
-            if not _typed(value, types):
-                raise VantageError(400, f"{name} has the wrong type")
-            if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-                raise VantageError(400, f"{name} must be an array of strings")
-            out[name] = value
+            out[name] = _optional_field(name, body[name], types)
     return out
+
+
+def _email_domain(domain: Any) -> Any:
+    """An account's `email_domain` (lower-cased), or None; 400 when it is no domain."""
+    if domain is None:
+        return None
+    domain = domain.strip().lower() if isinstance(domain, str) else domain
+    if not is_domain(domain):
+        raise VantageError(400, "email_domain is not a valid domain")
+    return domain
+
+
+def _optional_field(name: str, value: Any, types: tuple[type, ...]) -> Any:
+    if not _typed(value, types):
+        raise VantageError(400, f"{name} has the wrong type")
+    if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+        raise VantageError(400, f"{name} must be an array of strings")
+    return value
 
 
 # -- managed accounts --------------------------------------------------------------------------
