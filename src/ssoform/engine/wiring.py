@@ -16,7 +16,7 @@ import certifi
 import httpx
 
 from ssoform import __version__
-from ssoform.drivers.base import Driver, DriverContext
+from ssoform.drivers.base import Driver, DriverContext, ExpandContext
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.limits import Budget, SpentLogs
 from ssoform.engine.progress import Progress
@@ -138,7 +138,7 @@ def expand_desired(loaded: LoadedManifest, config: RunConfig) -> list[Desired]:
         for conn in tenant.connections:
             instance = manifest.providers[conn.provider]
             cls = _class_for(config, instance.type)
-            desired.extend(cls.expand(manifest, tname, tenant, conn, base_dir))
+            desired.extend(cls.expand(ExpandContext(manifest, tname, tenant, conn, base_dir)))
     return desired
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ssoform.drivers.base import ExpandContext
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.plan import Plan
 from ssoform.engine.wiring import RunConfig
@@ -59,7 +60,7 @@ def binding_of(loaded: LoadedManifest, config: RunConfig) -> dict[tuple[str, str
                 continue
             kind = manifest.providers[conn.provider].type
             cls = config.driver_classes.get(kind) or driver_class(kind)
-            for desired in cls.expand(manifest, tname, tenant, conn, base_dir):
+            for desired in cls.expand(ExpandContext(manifest, tname, tenant, conn, base_dir)):
                 out[(desired.provider, desired.scope, desired.key)] = idp
     return out
 

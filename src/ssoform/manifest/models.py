@@ -83,7 +83,6 @@ __all__ = [
 ]
 
 
-
 def types_in(info: ValidationInfo | None) -> ProviderTypes:
     """The provider types of this validation (passed as `context={"provider_types": ...}`), or
     a fresh lookup when validating without one."""
