@@ -265,9 +265,14 @@ def _load_plugin(ep: EntryPoint) -> ProviderType | PluginError:
         return PluginError(f"{where} cannot be loaded: {type(exc).__name__}: {exc}")
     record = getattr(loaded, "provider_type", loaded)
     if not isinstance(record, ProviderType):
+        what = (
+            f"the class {loaded.__name__}"
+            if isinstance(loaded, type)
+            else "a " + (type(loaded).__name__)
+        )
         return PluginError(
-            f"{where} names {type(loaded).__name__} {getattr(loaded, '__name__', '')!s}, "
-            "not a ProviderType record (nor a driver class carrying one as provider_type)"
+            f"{where} names {what}, not a ProviderType record "
+            "(nor a driver class carrying one as provider_type)"
         )
     problem = _record_problem(ep.name, record)
     if problem:
