@@ -134,10 +134,11 @@ def expand_desired(loaded: LoadedManifest, config: RunConfig) -> list[Desired]:
         return str(loaded.base_dir(path))
 
     desired: list[Desired] = []
+    classes: dict[str, type[Driver]] = {}  # a plugin's driver is looked up once per run
     for tname, tenant in manifest.tenants.items():
         for conn in tenant.connections:
-            instance = manifest.providers[conn.provider]
-            cls = _class_for(config, instance.type)
+            kind = manifest.providers[conn.provider].type
+            cls = classes.get(kind) or classes.setdefault(kind, _class_for(config, kind))
             desired.extend(cls.expand(ExpandContext(manifest, tname, tenant, conn, base_dir)))
     return desired
 

@@ -187,15 +187,18 @@ class ProviderTypes:
     loaded the first time it is needed (and at most once per run)."""
 
     def __init__(self, installed: Iterable[EntryPoint] | None = None) -> None:
-        self._installed = None if installed is None else list(installed)
+        """`installed`: the entry points to consider (default: the environment's, read once)."""
+        self._given = None if installed is None else list(installed)
+        self._installed: list[EntryPoint] | None = None
         self._plugins: dict[str, ProviderType | PluginError] = {}
 
     def installed(self) -> list[EntryPoint]:
-        """The `ssoform.drivers` entry points (built-in names shadow a plugin's)."""
+        """The `ssoform.drivers` entry points (a built-in name shadows a plugin's)."""
         if self._installed is None:
-            self._installed = [
-                ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in _BUILTIN
-            ]
+            found = self._given
+            if found is None:
+                found = list(entry_points(group=ENTRY_POINT_GROUP))
+            self._installed = [ep for ep in found if ep.name not in _BUILTIN]
         return self._installed
 
     def names(self) -> list[str]:
