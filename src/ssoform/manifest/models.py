@@ -3,9 +3,9 @@
 A manifest names provider instances (credentials by reference), identity providers (the
 customer's IdP apps, defined once) and tenants, each with the connections it should have on each
 provider. A connection's shape depends on its provider type; the type is recognised by the scope
-key it names (`account_id` for Cloudflare, `tenant_id` for Descope, `managed_account` for Vantage,
-`company_id` for Cantina, `settings` for PandaStack), and a cross-check makes sure the named
-provider instance is of that type.
+key it names (each type's record in `provider_types` says which), and a cross-check makes sure
+the named provider instance is of that type. The unions of provider and connection models are
+derived from that table; a type installed as a plugin validates through its own models.
 """
 
 from __future__ import annotations
