@@ -15,10 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ssoform.drivers.base import BaseDirs, Capabilities, Driver, FieldChange, Guidance
+from ssoform.drivers.base import Capabilities, Driver, ExpandContext, FieldChange, Guidance
 from ssoform.errors import DriverError
-from ssoform.manifest.checks import connection_domains
-from ssoform.manifest.models import CloudflareConnection, DescopeConnection, Manifest, Tenant
+from ssoform.manifest.models import CloudflareConnection, DescopeConnection
 from ssoform.model import Desired, Live
 
 
@@ -146,29 +145,15 @@ class FakeCloudflare(_FakeBase):
     )
 
     @classmethod
-    def expand(
-        cls,
-        manifest: Manifest,
-        tenant_name: str,
-        tenant: Tenant,
-        connection: Any,
-        base_dir: BaseDirs,
-    ) -> list[Desired]:
-        assert isinstance(connection, CloudflareConnection)
+    def expand(cls, ctx: ExpandContext) -> list[Desired]:
+        connection = ctx.connection_as(CloudflareConnection)
+        fields = {
+            "enabled": connection.enabled,
+            "use_fedramp_language": connection.use_fedramp_language,
+        }
         return [
-            Desired(
-                tenant=tenant_name,
-                provider=connection.provider,
-                scope=connection.account_id,
-                key=domain,
-                fields={
-                    "email_domain": domain,
-                    "enabled": connection.enabled,
-                    "use_fedramp_language": connection.use_fedramp_language,
-                },
-                protect=connection.protect,
-            )
-            for domain in connection_domains(tenant, connection)
+            ctx.desired(account, domain, {"email_domain": domain, **fields})
+            for account, domain in ctx.live_keys()
         ]
 
     def guidance(
@@ -189,30 +174,20 @@ class FakeDescope(_FakeBase):
     )
 
     @classmethod
-    def expand(
-        cls,
-        manifest: Manifest,
-        tenant_name: str,
-        tenant: Tenant,
-        connection: Any,
-        base_dir: BaseDirs,
-    ) -> list[Desired]:
-        assert isinstance(connection, DescopeConnection)
-        idp = manifest.identity_providers[connection.idp or tenant.idp or ""]
+    def expand(cls, ctx: ExpandContext) -> list[Desired]:
+        connection = ctx.connection_as(DescopeConnection)
         secrets = {}
-        if connection.protocol == "oidc" and idp.oidc is not None:
-            secrets["client_secret"] = idp.oidc.client_secret
+        if connection.protocol == "oidc" and ctx.idp.oidc is not None:
+            secrets["client_secret"] = ctx.idp.oidc.client_secret
         return [
-            Desired(
-                tenant=tenant_name,
-                provider=connection.provider,
-                scope=connection.tenant_id,
-                key=connection.sso_id or "default",
-                fields={"protocol": connection.protocol, "enabled": connection.enabled},
+            ctx.desired(
+                scope,
+                key,
+                {"protocol": connection.protocol, "enabled": connection.enabled},
                 secrets=secrets,
-                protect=connection.protect,
-                base_dir=base_dir(("identity_providers", connection.idp or tenant.idp or "")),
+                base_dir=ctx.base_dir("identity_providers", ctx.idp_name),
             )
+            for scope, key in ctx.live_keys()
         ]
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any
 
 import httpx
 import pytest
 
-from ssoform.drivers.base import BaseDirs, Capabilities, Driver, DriverContext
+from ssoform.drivers.base import Capabilities, Driver, DriverContext, ExpandContext
 from ssoform.errors import DriverError
-from ssoform.manifest.models import Manifest, Tenant
 from ssoform.model import Desired, Live
 
 
@@ -43,14 +41,7 @@ class Counting(Driver):
             self.in_flight -= 1
 
     @classmethod
-    def expand(
-        cls,
-        manifest: Manifest,
-        tenant_name: str,
-        tenant: Tenant,
-        connection: Any,
-        base_dir: BaseDirs,
-    ) -> list[Desired]:
+    def expand(cls, ctx: ExpandContext) -> list[Desired]:
         return []
 
     async def create(self, desired: Desired, secrets: Mapping[str, str]) -> Live:

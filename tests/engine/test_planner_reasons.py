@@ -18,12 +18,12 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from ssoform.drivers.base import BaseDirs, Capabilities, Driver, DriverContext
+from ssoform.drivers.base import Capabilities, Driver, DriverContext, ExpandContext
 from ssoform.engine import declared, removed
 from ssoform.engine.plan import Action
 from ssoform.engine.planner import Planner, PlanOptions
 from ssoform.engine.state import ResourceState, State
-from ssoform.manifest.models import Manifest, Tenant
+from ssoform.manifest.models import Manifest
 from ssoform.model import Desired, Live
 
 SCOPE, KEY = "acct", "acme.com"
@@ -38,9 +38,7 @@ class TableDriver(Driver):
     live: ClassVar[list[Live]] = []
 
     @classmethod
-    def expand(
-        cls, manifest: Manifest, tenant_name: str, tenant: Tenant, connection: Any, base: BaseDirs
-    ) -> list[Desired]:
+    def expand(cls, ctx: ExpandContext) -> list[Desired]:
         return []
 
     async def read_scope(self, scope: str) -> list[Live]:

@@ -12,11 +12,12 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from ssoform.manifest.models import Manifest, Tenant
+from ssoform.manifest.models import ConnectionBase, IdentityProvider, Manifest, Tenant
+from ssoform.manifest.secrets import SecretRef
 from ssoform.model import Desired, FieldChange, Live
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "Capabilities",
     "Driver",
     "DriverContext",
+    "ExpandContext",
     "FieldChange",
     "Guidance",
     "Imported",
@@ -32,6 +34,74 @@ __all__ = [
 ]
 
 BaseDirs = Callable[[tuple[str | int, ...]], str]
+"""(a manifest data path) -> the directory `{file: ...}` references written there resolve from."""
+
+_C = TypeVar("_C", bound=ConnectionBase)
+
+
+@dataclass(frozen=True)
+class ExpandContext:
+    """One manifest connection to expand, with what expanding it may read: the manifest, its
+    tenant, and where file references resolve from. The helpers are what every driver's
+    `expand` needs, so each driver writes only its own fields."""
+
+    manifest: Manifest
+    tenant_name: str
+    tenant: Tenant
+    connection: ConnectionBase
+    base_dirs: BaseDirs
+
+    def connection_as(self, model: type[_C]) -> _C:
+        """The connection, as the model its driver serves (validation guarantees it)."""
+        assert isinstance(self.connection, model), f"a {model.__name__} is expected"
+        return self.connection
+
+    @property
+    def domains(self) -> list[str]:
+        """The email domains the connection serves."""
+        return self.connection.email_domains(self.tenant)
+
+    def live_keys(self) -> list[tuple[str, str]]:
+        """The (scope, key) of each live object the connection declares."""
+        return self.connection.live_keys(self.manifest, self.tenant)
+
+    @property
+    def idp_name(self) -> str:
+        return self.connection.idp_name(self.tenant) or ""
+
+    @property
+    def idp(self) -> IdentityProvider:
+        """The identity provider the connection signs in with (validation makes sure of it)."""
+        return self.manifest.identity_providers[self.idp_name]
+
+    def base_dir(self, *path: str | int) -> str:
+        """The directory file references written at manifest data `path` resolve from."""
+        return self.base_dirs(path)
+
+    def desired(
+        self,
+        scope: str,
+        key: str,
+        fields: Mapping[str, Any],
+        *,
+        write_only: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, SecretRef] | None = None,
+        payload: Mapping[str, Any] | None = None,
+        base_dir: str = ".",
+    ) -> Desired:
+        """A desired resource of this connection's tenant, provider instance and protection."""
+        return Desired(
+            tenant=self.tenant_name,
+            provider=self.connection.provider,
+            scope=scope,
+            key=key,
+            fields=fields,
+            write_only=write_only or {},
+            secrets=secrets or {},
+            payload=payload or {},
+            protect=self.connection.protect,
+            base_dir=base_dir,
+        )
 
 
 @dataclass(frozen=True)
@@ -123,18 +193,11 @@ class Driver(ABC):
 
     @classmethod
     @abstractmethod
-    def expand(
-        cls,
-        manifest: Manifest,
-        tenant_name: str,
-        tenant: Tenant,
-        connection: Any,
-        base_dir: BaseDirs,
-    ) -> list[Desired]:
-        """The desired resources one manifest connection stands for.
+    def expand(cls, ctx: ExpandContext) -> list[Desired]:
+        """The desired resources one manifest connection stands for (`ctx.desired` makes one).
 
-        `base_dir(path)` is the directory `{file: ...}` references written at a manifest data
-        path (for example `("identity_providers", "acme-okta")`) resolve from.
+        `ctx.base_dir(*path)` is the directory `{file: ...}` references written at a manifest
+        data path (for example `("identity_providers", "acme-okta")`) resolve from.
         """
 
     @classmethod

@@ -15,17 +15,16 @@ from typing import Any, ClassVar
 
 from ssoform.drivers.base import (
     SECRET_SLOT,
-    BaseDirs,
     Capabilities,
+    ExpandContext,
     FieldChange,
     Guidance,
     Imported,
 )
 from ssoform.drivers.http import HttpDriver
 from ssoform.errors import DriverError
-from ssoform.manifest.checks import connection_domains
 from ssoform.manifest.idp_urls import domain_url
-from ssoform.manifest.models import CantinaConnection, Manifest, Tenant
+from ssoform.manifest.models import CantinaConnection
 from ssoform.model import Desired, Live
 
 __all__ = ["CantinaDriver"]
@@ -49,38 +48,28 @@ class CantinaDriver(HttpDriver):
     )
 
     @classmethod
-    def expand(
-        cls,
-        manifest: Manifest,
-        tenant_name: str,
-        tenant: Tenant,
-        connection: Any,
-        base_dir: BaseDirs,
-    ) -> list[Desired]:
-        assert isinstance(connection, CantinaConnection)
-        idp_name = connection.idp or tenant.idp or ""
-        idp = manifest.identity_providers[idp_name]
+    def expand(cls, ctx: ExpandContext) -> list[Desired]:
+        connection = ctx.connection_as(CantinaConnection)
+        idp = ctx.idp
         assert idp.oidc is not None
-        domains = sorted(connection_domains(tenant, connection))
         kind = connection.idp_kind or idp.kind
         base_url = connection.provider_base_url or domain_url(kind, idp.oidc.issuer)
         assert base_url is not None, "validate requires provider_base_url when not derivable"
+        fields = {
+            "provider": kind,
+            "provider_base_url": _base(base_url),
+            "client_id": idp.oidc.client_id,
+            "domains": sorted(ctx.domains),
+        }
         return [
-            Desired(
-                tenant=tenant_name,
-                provider=connection.provider,
-                scope=connection.company_id,
-                key=domains[0],
-                fields={
-                    "provider": kind,
-                    "provider_base_url": _base(base_url),
-                    "client_id": idp.oidc.client_id,
-                    "domains": domains,
-                },
+            ctx.desired(
+                scope,
+                key,
+                fields,
                 secrets={"client_secret": idp.oidc.client_secret},
-                protect=connection.protect,
-                base_dir=base_dir(("identity_providers", idp_name)),
+                base_dir=ctx.base_dir("identity_providers", ctx.idp_name),
             )
+            for scope, key in ctx.live_keys()
         ]
 
     async def read_scope(self, scope: str) -> list[Live]:

@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ssoform.drivers.base import (
-    BaseDirs,
     Capabilities,
+    ExpandContext,
     FieldChange,
     Guidance,
     Imported,
@@ -30,9 +30,8 @@ from ssoform.drivers.base import (
 )
 from ssoform.drivers.http import ApiCaller, HttpDriver
 from ssoform.errors import DriverError
-from ssoform.manifest.checks import connection_domains
 from ssoform.manifest.fields import normalise_domain
-from ssoform.manifest.models import CloudflareConnection, Manifest, Tenant
+from ssoform.manifest.models import CloudflareConnection
 from ssoform.model import Desired, Live
 
 __all__ = ["CloudflareDriver"]
@@ -94,30 +93,16 @@ class CloudflareDriver(HttpDriver):
     )
 
     @classmethod
-    def expand(
-        cls,
-        manifest: Manifest,
-        tenant_name: str,
-        tenant: Tenant,
-        connection: Any,
-        base_dir: BaseDirs,
-    ) -> list[Desired]:
-        assert isinstance(connection, CloudflareConnection)
+    def expand(cls, ctx: ExpandContext) -> list[Desired]:
+        connection = ctx.connection_as(CloudflareConnection)
+        fields = {
+            "enabled": connection.enabled,
+            "use_fedramp_language": connection.use_fedramp_language,
+            "verification": VERIFIED,
+        }
         return [
-            Desired(
-                tenant=tenant_name,
-                provider=connection.provider,
-                scope=connection.account_id,
-                key=domain,
-                fields={
-                    "email_domain": domain,
-                    "enabled": connection.enabled,
-                    "use_fedramp_language": connection.use_fedramp_language,
-                    "verification": VERIFIED,
-                },
-                protect=connection.protect,
-            )
-            for domain in connection_domains(tenant, connection)
+            ctx.desired(account, domain, {"email_domain": domain, **fields})
+            for account, domain in ctx.live_keys()
         ]
 
     # --- reading ---------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ssoform.drivers.base import (
-    BaseDirs,
     Capabilities,
+    ExpandContext,
     FieldChange,
     Guidance,
     Imported,
@@ -35,13 +35,10 @@ from ssoform.drivers.descope_settings import kept_oidc, kept_saml
 from ssoform.drivers.http import HttpDriver
 from ssoform.errors import DriverError
 from ssoform.manifest.certificates import parse_pem
-from ssoform.manifest.checks import connection_domains
 from ssoform.manifest.models import (
     Certificate,
     DescopeConnection,
     IdentityProvider,
-    Manifest,
-    Tenant,
 )
 from ssoform.model import Desired, Live
 
@@ -93,21 +90,14 @@ class DescopeDriver(HttpDriver):
         return cls.default_base_url
 
     @classmethod
-    def expand(
-        cls,
-        manifest: Manifest,
-        tenant_name: str,
-        tenant: Tenant,
-        connection: Any,
-        base_dir: BaseDirs,
-    ) -> list[Desired]:
-        assert isinstance(connection, DescopeConnection)
-        idp_name = connection.idp or tenant.idp or ""
-        idp = manifest.identity_providers[idp_name]
+    def expand(cls, ctx: ExpandContext) -> list[Desired]:
+        connection = ctx.connection_as(DescopeConnection)
+        idp = ctx.idp
+        idp_dir = ctx.base_dir("identity_providers", ctx.idp_name)
         fields: dict[str, Any] = {
             "protocol": connection.protocol,
             "enabled": connection.enabled,
-            "domains": sorted(connection_domains(tenant, connection)),
+            "domains": sorted(ctx.domains),
             "role_mappings": _mappings(
                 [{"groups": m.groups, "role": m.role} for m in connection.role_mappings]
             ),
@@ -124,7 +114,6 @@ class DescopeDriver(HttpDriver):
             secrets["client_secret"] = idp.oidc.client_secret
         else:
             fields["redirect_url"] = connection.redirect_url or ""
-            idp_dir = base_dir(("identity_providers", idp_name))
             fields["saml"], payload = _saml_fields(idp, connection.protocol, idp_dir)
             if connection.subject_name_id_format is not None:
                 fields["subject_name_id_format"] = connection.subject_name_id_format
@@ -135,19 +124,18 @@ class DescopeDriver(HttpDriver):
                 fields["additional_certificates"] = [
                     _cert_id(pem) for pem in payload["additional_pems"]
                 ]
+        write_only = {"display_name": connection.display_name} if connection.sso_id else {}
         return [
-            Desired(
-                tenant=tenant_name,
-                provider=connection.provider,
-                scope=connection.tenant_id,
-                key=connection.sso_id or DEFAULT,
-                fields=fields,
-                write_only={"display_name": connection.display_name} if connection.sso_id else {},
+            ctx.desired(
+                scope,
+                key,
+                fields,
+                write_only=write_only,
                 secrets=secrets,
                 payload=payload,
-                protect=connection.protect,
-                base_dir=base_dir(("identity_providers", idp_name)),
+                base_dir=idp_dir,
             )
+            for scope, key in ctx.live_keys()
         ]
 
     # --- reading ---------------------------------------------------------------------------

@@ -21,15 +21,15 @@ from typing import Any, ClassVar
 
 from ssoform.drivers.base import (
     SECRET_SLOT,
-    BaseDirs,
     Capabilities,
+    ExpandContext,
     FieldChange,
     Guidance,
     Imported,
 )
 from ssoform.drivers.http import HttpDriver
 from ssoform.errors import DriverError, SsoformError
-from ssoform.manifest.models import Manifest, PandaStackConnection, Tenant, is_secret_setting
+from ssoform.manifest.models import PandaStackConnection, is_secret_setting
 from ssoform.manifest.secrets import SecretRef
 from ssoform.model import Desired, Live
 
@@ -62,17 +62,8 @@ class PandaStackDriver(HttpDriver):
         return {"Authorization": f"Bearer {token}"}
 
     @classmethod
-    def expand(
-        cls,
-        manifest: Manifest,
-        tenant_name: str,
-        tenant: Tenant,
-        connection: Any,
-        base_dir: BaseDirs,
-    ) -> list[Desired]:
-        assert isinstance(connection, PandaStackConnection)
-        instance = manifest.providers[connection.provider]
-        org = connection.organization_id or str(getattr(instance, "organization_id", ""))
+    def expand(cls, ctx: ExpandContext) -> list[Desired]:
+        connection = ctx.connection_as(PandaStackConnection)
         fields: dict[str, Any] = {}
         secrets: dict[str, SecretRef] = {}
         for key, value in sorted(connection.settings.items()):
@@ -81,16 +72,14 @@ class PandaStackDriver(HttpDriver):
             else:
                 fields[PREFIX + key] = value
         return [
-            Desired(
-                tenant=tenant_name,
-                provider=connection.provider,
-                scope=org,
-                key=connection.name,
-                fields=fields,
+            ctx.desired(
+                scope,
+                key,
+                fields,
                 secrets=secrets,
-                protect=connection.protect,
-                base_dir=base_dir(("tenants", tenant_name)),
+                base_dir=ctx.base_dir("tenants", ctx.tenant_name),
             )
+            for scope, key in ctx.live_keys()
         ]
 
     async def read_scope(self, scope: str) -> list[Live]:

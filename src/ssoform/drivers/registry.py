@@ -1,38 +1,39 @@
-"""Which driver serves which provider type: built-ins by name, third parties by entry point.
+"""Which driver serves which provider type, read from the table of provider types.
 
-Built-in drivers are imported lazily from `ssoform.drivers.<type>`. Third-party drivers are found
-through the `ssoform.drivers` entry-point group. A class named in a manifest is never loaded.
+Built-in drivers are imported lazily from the module their record names. Third-party drivers come
+from provider-type records installed through the `ssoform.drivers` entry-point group. A class
+named in a manifest is never loaded.
 """
 
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import entry_points
-
 from ssoform.drivers.base import Driver
 from ssoform.errors import SsoformError
+from ssoform.manifest.provider_types import (
+    BUILTIN_TYPES,
+    PluginError,
+    ProviderTypes,
+    load_ref,
+)
 
 __all__ = ["BUILTIN", "driver_class"]
 
-BUILTIN: dict[str, str] = {
-    "cloudflare": "ssoform.drivers.cloudflare:CloudflareDriver",
-    "descope": "ssoform.drivers.descope:DescopeDriver",
-    "vantage": "ssoform.drivers.vantage:VantageDriver",
-    "cantina": "ssoform.drivers.cantina:CantinaDriver",
-    "pandastack": "ssoform.drivers.pandastack:PandaStackDriver",
-}
+BUILTIN: dict[str, str] = {record.name: record.driver for record in BUILTIN_TYPES}
+"""Built-in type name -> `"module:Class"` of its driver, in the table's order."""
 
 
-def driver_class(type_name: str) -> type[Driver]:
-    target = BUILTIN.get(type_name)
-    if target is not None:
-        module_name, _, attr = target.partition(":")
-        cls = getattr(importlib.import_module(module_name), attr)
-    else:
-        found = [ep for ep in entry_points(group="ssoform.drivers") if ep.name == type_name]
-        if not found:
-            raise SsoformError(f"no driver is installed for provider type {type_name!r}")
-        cls = found[0].load()
+def driver_class(type_name: str, types: ProviderTypes | None = None) -> type[Driver]:
+    """The driver class of a provider type (built in, or an installed plugin's)."""
+    record = (types or ProviderTypes()).get(type_name)
+    if record is None:
+        raise SsoformError(f"no driver is installed for provider type {type_name!r}")
+    try:
+        cls = load_ref(record.driver)
+    except Exception as exc:
+        raise PluginError(
+            f"the driver of provider type {type_name!r} ({record.origin}) cannot be loaded: "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
     if not (isinstance(cls, type) and issubclass(cls, Driver)):
         raise SsoformError(f"the driver for {type_name!r} is not an ssoform Driver")
     return cls

@@ -23,11 +23,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from ssoform.drivers.base import BaseDirs, Capabilities, FieldChange, Imported
+from ssoform.drivers.base import Capabilities, ExpandContext, FieldChange, Imported
 from ssoform.drivers.http import ApiCaller, HttpDriver, scrub
 from ssoform.errors import DriverError
-from ssoform.manifest.checks import connection_domains
-from ssoform.manifest.models import Manifest, Tenant, VantageConnection
+from ssoform.manifest.models import VantageConnection
 from ssoform.model import Desired, Live
 from ssoform.transport import MAX_PAGES
 
@@ -82,32 +81,23 @@ class VantageDriver(HttpDriver):
     )
 
     @classmethod
-    def expand(
-        cls,
-        manifest: Manifest,
-        tenant_name: str,
-        tenant: Tenant,
-        connection: Any,
-        base_dir: BaseDirs,
-    ) -> list[Desired]:
-        assert isinstance(connection, VantageConnection)
-        idp = manifest.identity_providers[connection.idp or tenant.idp or ""]
-        assert idp.saml is not None
-        domains = connection_domains(tenant, connection)
+    def expand(cls, ctx: ExpandContext) -> list[Desired]:
+        ctx.connection_as(VantageConnection)
+        saml = ctx.idp.saml
+        assert saml is not None
+        domains = ctx.domains
         own = domains[0]
         return [
-            Desired(
-                tenant=tenant_name,
-                provider=connection.provider,
-                scope=connection.managed_account,
-                key=KEY,
-                fields={"email_domain": own},
+            ctx.desired(
+                scope,
+                key,
+                {"email_domain": own},
                 write_only={
-                    "saml_metadata_url": idp.saml.metadata_url,
+                    "saml_metadata_url": saml.metadata_url,
                     "additional_domains": sorted(set(domains[1:]) - {own}),
                 },
-                protect=connection.protect,
             )
+            for scope, key in ctx.live_keys()
         ]
 
     # --- reading ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import certifi
 import httpx
 
 from ssoform import __version__
-from ssoform.drivers.base import Driver, DriverContext
+from ssoform.drivers.base import Driver, DriverContext, ExpandContext
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.limits import Budget, SpentLogs
 from ssoform.engine.progress import Progress
@@ -134,11 +134,12 @@ def expand_desired(loaded: LoadedManifest, config: RunConfig) -> list[Desired]:
         return str(loaded.base_dir(path))
 
     desired: list[Desired] = []
+    classes: dict[str, type[Driver]] = {}  # a plugin's driver is looked up once per run
     for tname, tenant in manifest.tenants.items():
         for conn in tenant.connections:
-            instance = manifest.providers[conn.provider]
-            cls = _class_for(config, instance.type)
-            desired.extend(cls.expand(manifest, tname, tenant, conn, base_dir))
+            kind = manifest.providers[conn.provider].type
+            cls = classes.get(kind) or classes.setdefault(kind, _class_for(config, kind))
+            desired.extend(cls.expand(ExpandContext(manifest, tname, tenant, conn, base_dir)))
     return desired
 
 

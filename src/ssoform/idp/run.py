@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ssoform.drivers.base import Driver, ExpandContext
 from ssoform.drivers.registry import driver_class
 from ssoform.engine.plan import Plan
 from ssoform.engine.wiring import RunConfig
@@ -52,14 +53,17 @@ def binding_of(loaded: LoadedManifest, config: RunConfig) -> dict[tuple[str, str
         return str(loaded.base_dir(path))
 
     out: dict[tuple[str, str, str], str] = {}
+    classes: dict[str, type[Driver]] = {}  # a plugin's driver is looked up once per run
     for tname, tenant in manifest.tenants.items():
         for conn in tenant.connections:
             idp = conn.idp or tenant.idp
             if idp is None:
                 continue
             kind = manifest.providers[conn.provider].type
-            cls = config.driver_classes.get(kind) or driver_class(kind)
-            for desired in cls.expand(manifest, tname, tenant, conn, base_dir):
+            cls = classes.get(kind) or classes.setdefault(
+                kind, config.driver_classes.get(kind) or driver_class(kind)
+            )
+            for desired in cls.expand(ExpandContext(manifest, tname, tenant, conn, base_dir)):
                 out[(desired.provider, desired.scope, desired.key)] = idp
     return out
 

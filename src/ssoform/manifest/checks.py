@@ -9,19 +9,15 @@ from typing import Any
 
 from ssoform.manifest.certificates import CertInfo
 from ssoform.manifest.diagnostics import PathElem, Severity
-from ssoform.manifest.fields import PUBLIC_MAIL_DOMAINS, normalise_domain
-from ssoform.manifest.idp_urls import admin_host, domain_url
+from ssoform.manifest.fields import normalise_domain
 from ssoform.manifest.models import (
-    CantinaConnection,
     Certificate,
-    CloudflareConnection,
-    DescopeConnection,
+    ConnectionBase,
+    IdentityProvider,
     Manifest,
-    PandaStackConnection,
     Tenant,
-    VantageConnection,
-    connection_type,
 )
+from ssoform.manifest.provider_types import ProviderType, ProviderTypes
 
 __all__ = [
     "Finding",
@@ -61,37 +57,16 @@ class Unchecked:
         return self.everything or name in self.identity_providers
 
 
-_PROTOCOLS: dict[str, tuple[str, ...]] = {
-    "cloudflare": (),
-    "descope": ("saml", "saml-metadata", "oidc"),
-    "vantage": ("saml-metadata",),
-    "cantina": ("oidc",),
-    "pandastack": (),
-}
-
-
-def connection_domains(tenant: Tenant, conn: object) -> list[str]:
+def connection_domains(tenant: Tenant, conn: ConnectionBase) -> list[str]:
     """The email domains a connection serves: its own list, else the tenant's."""
-    own = getattr(conn, "domains", None)
-    return list(own) if own is not None else list(tenant.domains)
+    return conn.email_domains(tenant)
 
 
-def connection_keys(manifest: Manifest, tenant: Tenant, conn: object) -> list[tuple[str, str]]:
+def connection_keys(
+    manifest: Manifest, tenant: Tenant, conn: ConnectionBase
+) -> list[tuple[str, str]]:
     """The (scope, key) pairs of the live objects a connection declares."""
-    if isinstance(conn, CloudflareConnection):
-        return [(conn.account_id, d) for d in connection_domains(tenant, conn)]
-    if isinstance(conn, DescopeConnection):
-        return [(conn.tenant_id, conn.sso_id or "default")]
-    if isinstance(conn, VantageConnection):
-        return [(conn.managed_account, "sso")]
-    if isinstance(conn, CantinaConnection):
-        domains = connection_domains(tenant, conn)
-        return [(conn.company_id, min(domains) if domains else "")]
-    if isinstance(conn, PandaStackConnection):
-        instance = manifest.providers.get(conn.provider)
-        org = conn.organization_id or str(getattr(instance, "organization_id", ""))
-        return [(org, conn.name)]
-    return []
+    return conn.live_keys(manifest, tenant)
 
 
 def cross_check(
@@ -102,12 +77,14 @@ def cross_check(
     warning_days: int,
     unchecked: Unchecked | None = None,
     expired: Severity = Severity.ERROR,
+    types: ProviderTypes | None = None,
 ) -> list[Finding]:
     """Problems across the manifest. `manifest` may hold only the parts that validated; then
-    `unchecked` names what was left out, so references to it are not reported as undefined."""
+    `unchecked` names what was left out, so references to it are not reported as undefined.
+    `types` are the provider types the manifest was validated with."""
     unchecked = unchecked or Unchecked()
     findings = list(_check_identity_providers(manifest, load_cert, now, warning_days, expired))
-    findings.extend(_check_connections(manifest, unchecked))
+    findings.extend(_check_connections(manifest, unchecked, types or ProviderTypes()))
     findings.extend(_check_duplicate_domains(manifest))
     findings.extend(_check_duplicate_objects(manifest))
     findings.extend(_check_moved(manifest))
@@ -153,7 +130,9 @@ def _check_identity_providers(
                 )
 
 
-def _check_connections(manifest: Manifest, unchecked: Unchecked) -> Iterator[Finding]:
+def _check_connections(
+    manifest: Manifest, unchecked: Unchecked, types: ProviderTypes
+) -> Iterator[Finding]:
     for tname, tenant in manifest.tenants.items():
         tpath: tuple[PathElem, ...] = ("tenants", tname)
         idp = tenant.idp
@@ -165,96 +144,89 @@ def _check_connections(manifest: Manifest, unchecked: Unchecked) -> Iterator[Fin
             yield Finding((*tpath, "idp"), _undefined("identity provider", idp, manifest))
         for index, conn in enumerate(tenant.connections):
             cpath = (*tpath, "connections", index)
-            kind = connection_type(conn) or "?"
-            instance = manifest.providers.get(conn.provider)
-            if instance is None:
-                if unchecked.has_provider(conn.provider):
-                    continue
-                yield Finding((*cpath, "provider"), _undefined("provider", conn.provider, manifest))
-                continue
-            if instance.type != kind:
-                yield Finding(
-                    (*cpath, "provider"),
-                    f"provider {conn.provider!r} is of type {instance.type}, "
-                    f"but this connection has {kind} fields",
-                )
-                continue
-            if not connection_domains(tenant, conn) and not isinstance(conn, PandaStackConnection):
-                yield Finding(cpath, "no email domains: set domains on the tenant or connection")
-            for domain in connection_domains(tenant, conn):
-                if isinstance(conn, CloudflareConnection) and domain in PUBLIC_MAIL_DOMAINS:
-                    yield Finding(cpath, f"{domain} is a public mail domain; it cannot have SSO")
-            yield from _check_protocol(manifest, unchecked, tenant, conn, cpath, kind)
+            yield from _check_connection(manifest, unchecked, types, tenant, conn, cpath)
+
+
+def _check_connection(
+    manifest: Manifest,
+    unchecked: Unchecked,
+    types: ProviderTypes,
+    tenant: Tenant,
+    conn: ConnectionBase,
+    cpath: tuple[PathElem, ...],
+) -> Iterator[Finding]:
+    """One connection against its provider instance, its email domains and its IdP."""
+    record = types.of_connection(conn)
+    kind = record.name if record is not None else "?"
+    instance = manifest.providers.get(conn.provider)
+    if instance is None:
+        if not unchecked.has_provider(conn.provider):
+            yield Finding((*cpath, "provider"), _undefined("provider", conn.provider, manifest))
+        return
+    if instance.type != kind:
+        yield Finding(
+            (*cpath, "provider"),
+            f"provider {conn.provider!r} is of type {instance.type}, "
+            f"but this connection has {kind} fields",
+        )
+        return
+    domains = conn.email_domains(tenant)
+    if not domains and conn.needs_domains:
+        yield Finding(cpath, "no email domains: set domains on the tenant or connection")
+    for domain in domains:
+        if (problem := conn.domain_problem(domain)) is not None:
+            yield Finding(cpath, problem)
+    if record is not None and record.protocols:
+        yield from _check_protocol(manifest, unchecked, tenant, conn, cpath, record)
 
 
 def _check_protocol(
     manifest: Manifest,
     unchecked: Unchecked,
     tenant: Tenant,
-    conn: object,
+    conn: ConnectionBase,
     cpath: tuple[PathElem, ...],
-    kind: str,
+    record: ProviderType,
 ) -> Iterator[Finding]:
-    supported = _PROTOCOLS[kind]
-    if not supported:
-        return
-    idp_name = getattr(conn, "idp", None) or tenant.idp
+    """A connection that signs in through an IdP: the IdP, the protocol and what it needs."""
+    idp_name = conn.idp_name(tenant)
     if idp_name is None:
         yield Finding(cpath, "no identity provider: set idp on the tenant or the connection")
         return
     idp = manifest.identity_providers.get(idp_name)
     if idp is None:
-        if getattr(conn, "idp", None) is not None and not unchecked.has_idp(str(idp_name)):
-            yield Finding((*cpath, "idp"), _undefined("identity provider", str(idp_name), manifest))
+        if conn.idp is not None and not unchecked.has_idp(idp_name):
+            yield Finding((*cpath, "idp"), _undefined("identity provider", idp_name, manifest))
         return
-    protocol = getattr(conn, "protocol", None) or supported[0]
-    if protocol not in supported:
-        yield Finding((*cpath, "protocol"), f"{kind} does not support {protocol}")
+    protocol = getattr(conn, "protocol", None) or record.protocols[0]
+    if protocol not in record.protocols:
+        yield Finding((*cpath, "protocol"), f"{record.name} does not support {protocol}")
         return
+    problem = _protocol_problem(protocol, idp, idp_name, record.name)
+    if problem is not None:
+        yield Finding(cpath, problem)
+    for key, message in conn.idp_problems(idp):
+        yield Finding(cpath if key is None else (*cpath, key), message)
+
+
+def _protocol_problem(protocol: str, idp: IdentityProvider, idp_name: str, kind: str) -> str | None:
+    """What the identity provider lacks for `protocol`, if anything."""
     if protocol == "oidc" and idp.oidc is None:
-        yield Finding(cpath, f"identity provider {idp_name!r} defines no oidc application")
-    elif protocol.startswith("saml") and idp.saml is None:
-        yield Finding(cpath, f"identity provider {idp_name!r} defines no saml application")
-    elif protocol == "saml-metadata" and idp.saml and idp.saml.metadata_url is None:
-        yield Finding(cpath, f"{kind} needs saml.metadata_url on identity provider {idp_name!r}")
-    elif protocol == "saml" and idp.saml is not None:
+        return f"identity provider {idp_name!r} defines no oidc application"
+    if protocol.startswith("saml") and idp.saml is None:
+        return f"identity provider {idp_name!r} defines no saml application"
+    if protocol == "saml-metadata" and idp.saml and idp.saml.metadata_url is None:
+        return f"{kind} needs saml.metadata_url on identity provider {idp_name!r}"
+    if protocol == "saml" and idp.saml is not None:
         missing = [
             f for f in ("entity_id", "sso_url", "certificate") if getattr(idp.saml, f) is None
         ]
         if missing:
-            yield Finding(
-                cpath,
+            return (
                 f"SAML by fields needs {', '.join(missing)} on identity provider {idp_name!r} "
-                "(or use protocol: saml-metadata)",
+                "(or use protocol: saml-metadata)"
             )
-    if (
-        isinstance(conn, CantinaConnection)
-        and conn.idp_kind is None
-        and idp.kind
-        not in (
-            "okta",
-            "entra",
-        )
-    ):
-        yield Finding(cpath, "cantina supports okta or entra: set idp_kind or the idp's kind")
-    elif isinstance(conn, CantinaConnection) and idp.oidc is not None:
-        yield from _check_cantina_base_url(conn, conn.idp_kind or idp.kind, idp.oidc.issuer, cpath)
-
-
-def _check_cantina_base_url(
-    conn: CantinaConnection, kind: str, issuer: str, cpath: tuple[PathElem, ...]
-) -> Iterator[Finding]:
-    """Cantina takes the IdP's domain URL, which only some issuers tell with certainty."""
-    path = (*cpath, "provider_base_url")
-    if conn.provider_base_url is not None:
-        if admin_host(conn.provider_base_url):
-            yield Finding(path, "use the Okta domain URL without -admin")
-    elif domain_url(kind, issuer) is None:
-        yield Finding(
-            path,
-            f"required: cannot derive the {kind} domain URL Cantina needs from the issuer "
-            f"{issuer} (for example https://acme.okta.com)",
-        )
+    return None
 
 
 def _check_duplicate_domains(manifest: Manifest) -> Iterator[Finding]:
@@ -276,7 +248,7 @@ def _check_duplicate_objects(manifest: Manifest) -> Iterator[Finding]:
     seen: dict[tuple[str, str, str], str] = {}
     for tname, tenant in manifest.tenants.items():
         for index, conn in enumerate(tenant.connections):
-            for scope, key in connection_keys(manifest, tenant, conn):
+            for scope, key in conn.live_keys(manifest, tenant):
                 ident = (conn.provider, scope, key)
                 here = f"tenants.{tname}.connections[{index}]"
                 first = seen.setdefault(ident, here)
@@ -335,7 +307,7 @@ def declared_addresses(manifest: Manifest) -> set[str]:
         f"{tname}/{conn.provider}/{scope}/{key}"
         for tname, tenant in manifest.tenants.items()
         for conn in tenant.connections
-        for scope, key in connection_keys(manifest, tenant, conn)
+        for scope, key in conn.live_keys(manifest, tenant)
     }
 
 

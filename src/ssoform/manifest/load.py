@@ -21,6 +21,7 @@ from ssoform.manifest.checks import Unchecked, cross_check, duplicate_spellings
 from ssoform.manifest.diagnostics import Diagnostic, PathElem, Severity, path_to_str
 from ssoform.manifest.fields import CLOUDFLARE_ID_MESSAGE
 from ssoform.manifest.models import Certificate, Manifest
+from ssoform.manifest.provider_types import BUILTIN_TYPES, ProviderTypes
 from ssoform.manifest.render_templates import render_document
 from ssoform.manifest.secrets import SecretRef, read_regular_file, secret_problem
 from ssoform.manifest.sources import (
@@ -106,8 +107,9 @@ def _load(paths: Sequence[Path], options: LoadOptions) -> LoadedManifest:
     manifest: Manifest | None = None
     checked: Manifest | None = None
     unchecked = Unchecked(everything=incomplete)
+    types = ProviderTypes()  # plugins are looked up only if the manifest names one
     if files:
-        manifest, checked, unchecked = _validate(doc, incomplete)
+        manifest, checked, unchecked = _validate(doc, incomplete, types)
     loaded = LoadedManifest(None, [], doc)
     findings: list[tuple[tuple[PathElem, ...], str, Severity]] = []
     if checked is not None:
@@ -125,6 +127,7 @@ def _load(paths: Sequence[Path], options: LoadOptions) -> LoadedManifest:
             warning_days=options.cert_warning_days,
             unchecked=unchecked,
             expired=Severity.ERROR if options.expired_certificates_are_errors else Severity.WARNING,
+            types=types,
         ):
             findings.append((finding.path, finding.message, finding.severity))
         for finding in duplicate_spellings(doc.data):
@@ -198,7 +201,7 @@ _NAMED_SECTIONS = ("providers", "identity_providers", "tenants")
 
 
 def _validate(
-    doc: MergedDocument, incomplete: bool
+    doc: MergedDocument, incomplete: bool, types: ProviderTypes
 ) -> tuple[Manifest | None, Manifest | None, Unchecked]:
     """(the manifest if valid, the parts that are valid for cross-checks, what was left out).
 
@@ -207,13 +210,14 @@ def _validate(
     so that cross-checks still run on everything that is well-formed and a user sees all
     problems in one run.
     """
+    context = {"provider_types": types}
     try:
-        manifest = Manifest.model_validate(doc.data)
+        manifest = Manifest.model_validate(doc.data, context=context)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
     else:
         return manifest, manifest, Unchecked(everything=incomplete)
-    doc.problems.extend(_validation_problems(doc, errors, incomplete))
+    doc.problems.extend(_validation_problems(doc, errors, incomplete, types))
     broken: dict[str, set[str]] = {section: set() for section in _NAMED_SECTIONS}
     broken_sections: set[str] = set()
     for error in errors:
@@ -232,7 +236,7 @@ def _validate(
             continue
         partial[section] = {k: v for k, v in items.items() if k not in broken[section]}
     try:
-        checked = Manifest.model_validate(partial)
+        checked = Manifest.model_validate(partial, context=context)
     except ValidationError:
         checked = None
     unchecked = Unchecked(
@@ -246,11 +250,12 @@ def _validate(
 # --- pydantic errors -> problems ---------------------------------------------------------------
 
 _CF_PATTERN = "^[0-9a-f]{32}$"
-_TAGS = frozenset({"cloudflare", "descope", "vantage", "cantina", "pandastack"})
+_TAGS = frozenset(record.name for record in BUILTIN_TYPES)
+"""The union tags pydantic puts in an error's location (not keys of the document)."""
 
 
 def _validation_problems(
-    doc: MergedDocument, errors: Sequence[Any], incomplete: bool
+    doc: MergedDocument, errors: Sequence[Any], incomplete: bool, types: ProviderTypes
 ) -> list[Problem]:
     problems: dict[tuple[tuple[PathElem, ...], str], Problem] = {}
     already = {p.path for p in doc.problems if p.path}  # e.g. a template that failed to render
@@ -265,7 +270,7 @@ def _validation_problems(
             continue  # the name is wrong; what is under it is not worth a second message
         if incomplete and len(path) == 1 and error["type"] == "missing":
             continue  # perhaps in the file that could not be read
-        message = _message(error, path)
+        message = _message(error, path, types)
         problems.setdefault((path, message), Problem(doc.file_of(path), path, message))
     return list(problems.values())
 
@@ -290,7 +295,7 @@ def _data_path(data: Any, loc: Sequence[Any]) -> tuple[PathElem, ...]:
     return tuple(path)
 
 
-def _message(error: Any, path: tuple[PathElem, ...]) -> str:
+def _message(error: Any, path: tuple[PathElem, ...], types: ProviderTypes) -> str:
     kind = error["type"]
     last = path[-1] if path else ""
     if any(elem == "[key]" for elem in error["loc"]):
@@ -305,7 +310,7 @@ def _message(error: Any, path: tuple[PathElem, ...]) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     if kind == "union_tag_invalid" and error.get("ctx"):
-        expected = error["ctx"].get("expected_tags", "")
+        expected = ", ".join(repr(name) for name in types.names())
         return f"unknown provider type {error['ctx'].get('tag')!r} (expected one of {expected})"
     if kind == "union_tag_not_found" and error.get("ctx"):
         return f"required key {error['ctx'].get('discriminator', 'type')} is missing"

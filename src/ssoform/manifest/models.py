@@ -3,27 +3,53 @@
 A manifest names provider instances (credentials by reference), identity providers (the
 customer's IdP apps, defined once) and tenants, each with the connections it should have on each
 provider. A connection's shape depends on its provider type; the type is recognised by the scope
-key it names (`account_id` for Cloudflare, `tenant_id` for Descope, `managed_account` for Vantage,
-`company_id` for Cantina, `settings` for PandaStack), and a cross-check makes sure the named
-provider instance is of that type.
+key it names (each type's record in `provider_types` says which), and a cross-check makes sure
+the named provider instance is of that type. The unions of provider and connection models are
+derived from that table; a type installed as a plugin validates through its own models.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
-
-from ssoform.manifest.descope_keys import attribute_key_problem
-from ssoform.manifest.fields import (
-    ADDRESS_PATTERN,
-    CloudflareId,
-    Domain,
-    HttpsUrl,
-    Identifier,
-    Name,
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    Tag,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapSerializer,
+    WrapValidator,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from ssoform.manifest.fields import ADDRESS_PATTERN, Domain, HttpsUrl, Name
+from ssoform.manifest.model_base import (
+    ConnectionBase,
+    ManifestModel,
+    ProviderBase,
+    RateLimit,
+)
+from ssoform.manifest.provider_models import (
+    CantinaConnection,
+    CantinaProvider,
+    CloudflareConnection,
+    CloudflareProvider,
+    DescopeConnection,
+    DescopeProvider,
+    PandaStackConnection,
+    PandaStackProvider,
+    RoleMapping,
+    VantageConnection,
+    VantageProvider,
+    is_secret_setting,
+)
+from ssoform.manifest.provider_types import BUILTIN_TYPES, PluginError, ProviderTypes
 from ssoform.manifest.secrets import SecretRef
 
 __all__ = [
@@ -33,6 +59,7 @@ __all__ = [
     "CloudflareConnection",
     "CloudflareProvider",
     "Connection",
+    "ConnectionBase",
     "DescopeConnection",
     "DescopeProvider",
     "IdentityProvider",
@@ -41,6 +68,7 @@ __all__ = [
     "OidcIdp",
     "PandaStackConnection",
     "PandaStackProvider",
+    "ProviderBase",
     "ProviderInstance",
     "RateLimit",
     "RoleMapping",
@@ -50,74 +78,68 @@ __all__ = [
     "VantageProvider",
     "connection_type",
     "is_secret_setting",
+    "scope_message",
+    "types_in",
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+def types_in(info: ValidationInfo | None) -> ProviderTypes:
+    """The provider types of this validation (passed as `context={"provider_types": ...}`), or
+    a fresh lookup when validating without one."""
+    context = info.context if info is not None else None
+    found = context.get("provider_types") if isinstance(context, dict) else None
+    return found if isinstance(found, ProviderTypes) else ProviderTypes()
 
 
 # --- providers ---------------------------------------------------------------------------------
 
 
-class RateLimit(_Model):
-    """Override a provider's documented rate limit (for example a raised enterprise quota)."""
-
-    requests: int = Field(gt=0, le=1_000_000)
-    per_seconds: float = Field(gt=0, le=86_400)
-
-
-class _ProviderBase(_Model):
-    base_url: HttpsUrl | None = Field(
-        default=None, description="Override the API base URL (https, or http on loopback only)."
-    )
-    sandbox: bool = Field(
-        default=False, description="Route this instance to ssoform's embedded emulator."
-    )
-    rate_limit: RateLimit | None = None
-    max_concurrency: int | None = Field(default=None, gt=0, le=64)
-    prune: bool = Field(
-        default=False,
-        description="Delete managed resources removed from the manifest (same as --allow-delete).",
-    )
+def _provider_or_plugin(
+    value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+) -> Any:
+    """A built-in type validates through the union; an installed plugin's through its model."""
+    name = value.get("type") if isinstance(value, dict) else None
+    if isinstance(name, str) and name not in _BUILTIN_NAMES:
+        try:
+            record = types_in(info).get(name)
+        except PluginError as exc:
+            raise PydanticCustomError(
+                "provider_plugin", "{message}", {"message": str(exc)}
+            ) from None
+        if record is not None:
+            return record.provider_model.model_validate(value, context=info.context)
+    return handler(value)
 
 
-class CloudflareProvider(_ProviderBase):
-    type: Literal["cloudflare"]
-    api_token: SecretRef
+def _builtin_or_plugin_dump(
+    value: Any, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+) -> Any:
+    if isinstance(value, BaseModel) and type(value) not in _BUILTIN_MODELS:
+        return value.model_dump(mode=info.mode, by_alias=info.by_alias)
+    return handler(value)
 
 
-class DescopeProvider(_ProviderBase):
-    type: Literal["descope"]
-    project_id: Identifier
-    management_key: SecretRef
+_BUILTIN_NAMES = frozenset(t.name for t in BUILTIN_TYPES)
+_BUILTIN_MODELS = frozenset(
+    model for t in BUILTIN_TYPES for model in (t.provider_model, t.connection_model)
+)
 
-
-class VantageProvider(_ProviderBase):
-    type: Literal["vantage"]
-    api_token: SecretRef
-
-
-class CantinaProvider(_ProviderBase):
-    type: Literal["cantina"]
-    api_key: SecretRef
-
-
-class PandaStackProvider(_ProviderBase):
-    type: Literal["pandastack"]
-    api_token: SecretRef
-    organization_id: Identifier
-
-
-ProviderInstance = Annotated[
-    CloudflareProvider | DescopeProvider | VantageProvider | CantinaProvider | PandaStackProvider,
-    Field(discriminator="type"),
-]
+if TYPE_CHECKING:
+    ProviderInstance = ProviderBase
+else:
+    ProviderInstance = Annotated[
+        Union[tuple(t.provider_model for t in BUILTIN_TYPES)],  # noqa: UP007 - built at runtime
+        Field(discriminator="type"),
+        WrapValidator(_provider_or_plugin),
+        WrapSerializer(_builtin_or_plugin_dump),
+    ]
+"""A provider instance: one of the built-in types' models (tagged by `type`, which is all the
+JSON Schema shows), or an installed plugin type's model."""
 
 # --- identity providers ------------------------------------------------------------------------
 
 
-class Certificate(_Model):
+class Certificate(ManifestModel):
     """An X.509 certificate in PEM: inline, from a file next to the manifest (public data), or
     the current signing certificate of the identity provider's SAML metadata."""
 
@@ -146,7 +168,7 @@ class Certificate(_Model):
         return self
 
 
-class SamlIdp(_Model):
+class SamlIdp(ManifestModel):
     metadata_url: HttpsUrl | None = None
     entity_id: str | None = Field(default=None, min_length=1)
     sso_url: HttpsUrl | None = None
@@ -173,7 +195,7 @@ class SamlIdp(_Model):
         return self
 
 
-class OidcIdp(_Model):
+class OidcIdp(ManifestModel):
     issuer: HttpsUrl
     client_id: str = Field(min_length=1)
     client_secret: SecretRef
@@ -184,7 +206,7 @@ class OidcIdp(_Model):
     scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
 
 
-class IdentityProvider(_Model):
+class IdentityProvider(ManifestModel):
     """A customer's IdP application, defined once and bound by many tenants and connections."""
 
     kind: Literal["okta", "entra", "google", "onelogin", "ping", "jumpcloud", "other"] = "other"
@@ -201,180 +223,65 @@ class IdentityProvider(_Model):
 # --- connections -------------------------------------------------------------------------------
 
 
-class _ConnectionBase(_Model):
-    provider: Name = Field(description="The provider instance (a key of `providers`).")
-    idp: Name | None = Field(default=None, description="Overrides the tenant's identity provider.")
-    domains: list[Domain] | None = Field(
-        default=None, description="Overrides the tenant's email domains for this connection."
-    )
-    protect: bool = Field(
-        default=False,
-        description="Never delete; survives removal from the manifest until released.",
-    )
-
-
-class CloudflareConnection(_ConnectionBase):
-    """Cloudflare dashboard SSO: one connector per email domain in an account."""
-
-    account_id: CloudflareId
-    enabled: bool = True
-    use_fedramp_language: bool = False
-
-
-class RoleMapping(_Model):
-    groups: list[str] = Field(min_length=1)
-    role: str = Field(min_length=1)
-
-
-class DescopeConnection(_ConnectionBase):
-    """A Descope tenant's SSO configuration: the default one, or a named one (`sso_id`)."""
-
-    tenant_id: Identifier
-    sso_id: Identifier | None = Field(default=None, description="Absent: the default config.")
-    display_name: str | None = None
-    protocol: Literal["saml", "saml-metadata", "oidc"]
-    enabled: bool = True
-    redirect_url: HttpsUrl | None = None
-    role_mappings: list[RoleMapping] = Field(default_factory=list)
-    attribute_mapping: dict[str, str] = Field(default_factory=dict)
-    default_roles: list[str] = Field(default_factory=list)
-    groups_priority: list[str] | None = Field(
-        default=None, description="Group names, highest priority first. Absent: left as it is."
-    )
-    subject_name_id_format: str | None = Field(
-        default=None, description="SAML only: the NameID format. Absent: left as it is."
-    )
-    sp_encryption_key: SecretRef | None = Field(
-        default=None, description="SAML only: the SP's encryption key (PEM). Write-only."
-    )
-    sp_sign_key: SecretRef | None = Field(
-        default=None, description="SAML only: the SP's signing key (PEM). Write-only."
-    )
-
-    @model_validator(mode="after")
-    def _known_attribute_keys(self) -> DescopeConnection:
-        problems = [attribute_key_problem(k, self.protocol) for k in self.attribute_mapping]
-        if any(problems):
-            raise ValueError("attribute_mapping: " + "; ".join(p for p in problems if p))
-        saml_only = ("subject_name_id_format", "sp_encryption_key", "sp_sign_key")
-        for name in saml_only:
-            if getattr(self, name) is not None and self.protocol == "oidc":
-                raise ValueError(f"{name} applies to SAML connections only")
-        return self
-
-
-class VantageConnection(_ConnectionBase):
-    """A Vantage managed account's SAML connection (by metadata URL). Write-only at the API."""
-
-    managed_account: Annotated[str, Field(pattern=r"^acct_[A-Za-z0-9]+$")]
-    protocol: Literal["saml-metadata"] = "saml-metadata"
-
-
-_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-
-
-class CantinaConnection(_ConnectionBase):
-    """A Cantina company's SSO connection (Okta or Entra over OIDC). Create-only at the API."""
-
-    company_id: Annotated[str, Field(pattern=_UUID)]
-    idp_kind: Literal["okta", "entra"] | None = Field(
-        default=None, description="Defaults to the identity provider's kind."
-    )
-    provider_base_url: HttpsUrl | None = Field(
-        default=None,
-        description="The IdP's domain URL (for Okta https://x.okta.com, not the -admin host). "
-        "Derived from an Okta issuer; required otherwise (Entra).",
-    )
-
-
-class PandaStackConnection(_ConnectionBase):
-    """EXPERIMENTAL. A PandaStack organization's SSO provider, as an opaque settings document."""
-
-    name: Name = Field(description="The key of this SSO provider within the organization.")
-    organization_id: Identifier | None = Field(
-        default=None, description="Defaults to the provider instance's organization_id."
-    )
-    settings: dict[str, Any] = Field(
-        description="Keys sent to PandaStack as they are; only these keys are compared. "
-        "Keys that name a secret take a reference ({env: NAME} or {file: path})."
-    )
-
-    @model_validator(mode="after")
-    def _secret_keys_are_references(self) -> PandaStackConnection:
-        for key, value in self.settings.items():
-            if is_secret_setting(key) and not _is_reference(value):
-                raise ValueError(
-                    f"settings.{key} looks like a secret: give it as {{env: NAME}} or "
-                    "{file: path}, never a literal value"
-                )
-        return self
-
-
-_SECRET_KEY = re.compile(r"secret|password|token|private|api_?key", re.IGNORECASE)
-
-
-def is_secret_setting(key: str) -> bool:
-    """Whether a PandaStack settings key names a secret (it must be given by reference)."""
-    return _SECRET_KEY.search(key) is not None
-
-
-def _is_reference(value: Any) -> bool:
-    if not isinstance(value, dict):
-        return False
-    try:
-        SecretRef.model_validate(value)
-    except ValueError:
-        return False
-    return True
-
-
-_SCOPE_KEYS = {
-    "account_id": "cloudflare",
-    "tenant_id": "descope",
-    "managed_account": "vantage",
-    "company_id": "cantina",
-    "settings": "pandastack",
-}
+def scope_message(types: Any) -> str:
+    """The error for a connection that does not name exactly one scope key of `types`."""
+    named = [f"{t.scope_key} ({t.name})" for t in types]
+    listed = ", ".join(named[:-1]) + f" or {named[-1]}" if len(named) > 1 else named[0]
+    return f"a connection names exactly one scope: {listed}"
 
 
 def connection_type(value: Any) -> str | None:
-    """The provider type a connection is for, from the scope key it names."""
-    if isinstance(value, BaseModel):
-        return value.model_config.get("title") or _TYPE_OF_MODEL.get(type(value))
+    """The built-in provider type a connection is for, from the scope key it names."""
+    if isinstance(value, ConnectionBase):
+        record = _BUILTIN_BY_MODEL.get(type(value))
+        return record.name if record is not None else None
     if not isinstance(value, dict):
         return None
-    found = [kind for key, kind in _SCOPE_KEYS.items() if key in value]
+    found = [t.name for t in BUILTIN_TYPES if t.scope_key in value]
     return found[0] if len(found) == 1 else None
 
 
-Connection = Annotated[
-    Annotated[CloudflareConnection, Tag("cloudflare")]
-    | Annotated[DescopeConnection, Tag("descope")]
-    | Annotated[VantageConnection, Tag("vantage")]
-    | Annotated[CantinaConnection, Tag("cantina")]
-    | Annotated[PandaStackConnection, Tag("pandastack")],
-    Discriminator(
-        connection_type,
-        custom_error_type="connection_type",
-        custom_error_message=(
-            "a connection names exactly one scope: account_id (cloudflare), tenant_id (descope), "
-            "managed_account (vantage), company_id (cantina) or settings (pandastack)"
-        ),
-    ),
-]
+def _connection_or_plugin(
+    value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+) -> Any:
+    """A connection naming one built-in scope key validates through the union; one naming an
+    installed plugin type's scope key through that type's model."""
+    if isinstance(value, ConnectionBase) and type(value) not in _BUILTIN_MODELS:
+        return value
+    if not isinstance(value, dict) or connection_type(value) is not None:
+        return handler(value)
+    if any(t.scope_key in value for t in BUILTIN_TYPES):
+        return handler(value)  # several built-in scope keys: the union says so
+    types = types_in(info)
+    record = types.for_connection(value)
+    if record is not None:
+        return record.connection_model.model_validate(value, context=info.context)
+    if not types.installed():
+        return handler(value)
+    raise PydanticCustomError("connection_type", scope_message(types.usable()))
 
-_TYPE_OF_MODEL: dict[type[BaseModel], str] = {
-    CloudflareConnection: "cloudflare",
-    DescopeConnection: "descope",
-    VantageConnection: "vantage",
-    CantinaConnection: "cantina",
-    PandaStackConnection: "pandastack",
-}
+
+_BUILTIN_BY_MODEL = {t.connection_model: t for t in BUILTIN_TYPES}
+
+if TYPE_CHECKING:
+    Connection = ConnectionBase
+else:
+    Connection = Annotated[
+        Union[tuple(Annotated[t.connection_model, Tag(t.name)] for t in BUILTIN_TYPES)],  # noqa: UP007
+        Discriminator(
+            connection_type,
+            custom_error_type="connection_type",
+            custom_error_message=scope_message(BUILTIN_TYPES),
+        ),
+        WrapValidator(_connection_or_plugin),
+        WrapSerializer(_builtin_or_plugin_dump),
+    ]
+"""A tenant's connection, of the type whose scope key it names (built in or a plugin's)."""
 
 # --- tenants and the manifest ------------------------------------------------------------------
 
 
-class Tenant(_Model):
+class Tenant(ManifestModel):
     description: str | None = None
     domains: list[Domain] = Field(default_factory=list)
     idp: Name | None = Field(default=None, description="The identity provider users sign in with.")
@@ -392,7 +299,7 @@ Address = Annotated[
 ]
 
 
-class Moved(_Model):
+class Moved(ManifestModel):
     """A rename the engine cannot infer (as Terraform's `moved` block): the object state
     records at `from` is the one the manifest now declares at `to`; nothing is sent."""
 
@@ -406,7 +313,7 @@ class Moved(_Model):
         return self
 
 
-class Manifest(_Model):
+class Manifest(ManifestModel):
     """A whole manifest: one file, or a directory of files merged into one."""
 
     version: Literal[1]

@@ -1,4 +1,4 @@
-"""How to build, seed and talk to each provider type's emulator (one entry per type)."""
+"""How to build, seed and talk to each provider type's emulator, read from the type table."""
 
 from __future__ import annotations
 
@@ -11,18 +11,8 @@ from starlette.applications import Starlette
 
 from ssoform.errors import SsoformError
 from ssoform.manifest.models import Manifest
-from ssoform.sandbox.seeds import (
-    CANTINA_KEY,
-    CLOUDFLARE_TOKEN,
-    DESCOPE_KEY,
-    PANDASTACK_TOKEN,
-    VANTAGE_TOKEN,
-    seed_cantina,
-    seed_cloudflare,
-    seed_descope,
-    seed_nothing,
-    seed_vantage,
-)
+from ssoform.manifest.provider_types import ProviderType, ProviderTypes, load_ref
+from ssoform.sandbox.seeds import seed_nothing
 
 __all__ = ["EmulatorKind", "JsonStore", "kind_for", "known_kinds"]
 
@@ -66,69 +56,37 @@ class EmulatorKind:
         return app
 
 
-_BUILTIN_KINDS = (
-    EmulatorKind(
-        type_name="cantina",
-        module="ssoform.emulators.cantina",
-        store_class="CantinaStore",
-        credentials=lambda _config: {"api_key": CANTINA_KEY},
-        app_options=lambda _config: {"api_key": CANTINA_KEY},
-        base_path="/api/v0",
-        seed=seed_cantina,
-    ),
-    EmulatorKind(
-        type_name="pandastack",
-        module="ssoform.emulators.pandastack",
-        store_class="PandaStackStore",
-        credentials=lambda _config: {"api_token": PANDASTACK_TOKEN},
-        app_options=lambda _config: {"token": PANDASTACK_TOKEN},
-        base_path="",
-        seed=seed_nothing,
-    ),
-    EmulatorKind(
-        type_name="vantage",
-        module="ssoform.emulators.vantage",
-        store_class="VantageStore",
-        credentials=lambda _config: {"api_token": VANTAGE_TOKEN},
-        app_options=lambda _config: {"token": VANTAGE_TOKEN},
-        base_path="/v2",
-        seed=seed_vantage,
-    ),
-    EmulatorKind(
-        type_name="cloudflare",
-        module="ssoform.emulators.cloudflare",
-        store_class="CloudflareStore",
-        credentials=lambda _config: {"api_token": CLOUDFLARE_TOKEN},
-        app_options=lambda _config: {"token": CLOUDFLARE_TOKEN},
-        base_path="/client/v4",
-        seed=seed_cloudflare,
-    ),
-    EmulatorKind(
-        type_name="descope",
-        module="ssoform.emulators.descope",
-        store_class="DescopeStore",
-        credentials=lambda _config: {"management_key": DESCOPE_KEY},
-        app_options=lambda config: {
-            "project_id": str(config.project_id),
-            "management_key": DESCOPE_KEY,
-        },
-        base_path="",
-        seed=seed_descope,
-    ),
-)
-_KINDS: dict[str, EmulatorKind] = {kind.type_name: kind for kind in _BUILTIN_KINDS}
+def _kind(record: ProviderType) -> EmulatorKind:
+    spec = record.emulator
+    assert spec is not None
+    credentials = dict(spec.credentials)
+    fixed = dict(spec.app_options)
+    from_config = dict(spec.config_options)
+
+    def app_options(config: Any) -> dict[str, Any]:
+        taken = {keyword: str(getattr(config, name)) for keyword, name in from_config.items()}
+        return {**taken, **fixed}
+
+    return EmulatorKind(
+        type_name=record.name,
+        module=spec.module,
+        store_class=spec.store_class,
+        credentials=lambda _config: dict(credentials),
+        app_options=app_options,
+        base_path=spec.base_path,
+        seed=load_ref(spec.seed) if spec.seed else seed_nothing,
+    )
 
 
-def kind_for(type_name: str) -> EmulatorKind:
-    try:
-        return _KINDS[type_name]
-    except KeyError:
-        raise SsoformError(f"no emulator for provider type {type_name!r} yet") from None
+def kind_for(type_name: str, types: ProviderTypes | None = None) -> EmulatorKind:
+    """The emulator of a provider type (built in, or an installed plugin's that has one)."""
+    record = (types or ProviderTypes()).get(type_name)
+    if record is None or record.emulator is None:
+        raise SsoformError(f"no emulator for provider type {type_name!r} yet")
+    return _kind(record)
 
 
-def known_kinds() -> list[EmulatorKind]:
-    """Every emulator, in the registry's order (cloudflare, descope, vantage, cantina, ...)."""
-    from ssoform.drivers.registry import BUILTIN
-
-    order = list(BUILTIN)
-    return sorted(_KINDS.values(), key=lambda k: order.index(k.type_name))
+def known_kinds(types: ProviderTypes | None = None) -> list[EmulatorKind]:
+    """Every emulator in the table's order (cloudflare, descope, vantage, cantina, pandastack,
+    then installed plugins that bring one)."""
+    return [_kind(record) for record in (types or ProviderTypes()).usable() if record.emulator]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssoform.manifest.checks import connection_domains
 from ssoform.manifest.models import (
     CantinaConnection,
     CloudflareConnection,
@@ -18,12 +17,21 @@ from ssoform.manifest.models import (
     Manifest,
     VantageConnection,
 )
+from ssoform.manifest.provider_types import BUILTIN_TYPES
 
-CLOUDFLARE_TOKEN = "cf-emulator-token"  # noqa: S105 - the emulator's well-known token
-DESCOPE_KEY = "descope-emulator-key"
-VANTAGE_TOKEN = "vantage-emulator-token"  # noqa: S105
-CANTINA_KEY = "cantina-emulator-key"
-PANDASTACK_TOKEN = "psk_" + "0123456789abcdef" * 4
+
+def _credential(type_name: str, field: str) -> str:
+    """An emulator's well-known credential, as its provider-type record gives it."""
+    record = next(t for t in BUILTIN_TYPES if t.name == type_name)
+    assert record.emulator is not None
+    return record.emulator.credentials[field]
+
+
+CLOUDFLARE_TOKEN = _credential("cloudflare", "api_token")
+DESCOPE_KEY = _credential("descope", "management_key")
+VANTAGE_TOKEN = _credential("vantage", "api_token")
+CANTINA_KEY = _credential("cantina", "api_key")
+PANDASTACK_TOKEN = _credential("pandastack", "api_token")
 
 
 def _connections(manifest: Manifest, instance: str, kind: type) -> list[tuple[Any, Any]]:
@@ -38,7 +46,7 @@ def _connections(manifest: Manifest, instance: str, kind: type) -> list[tuple[An
 def seed_cloudflare(store: Any, manifest: Manifest, instance: str) -> None:
     found = _connections(manifest, instance, CloudflareConnection)
     for index, (tenant, conn) in enumerate(found):
-        domains = connection_domains(tenant, conn)
+        domains = conn.email_domains(tenant)
         if index == 0 and domains:
             store.add_connector(conn.account_id, domains[0], status="verified", enabled=True)
             store.add_connector(conn.account_id, f"legacy.{domains[0]}", status="verified")
@@ -55,7 +63,7 @@ def seed_descope(store: Any, manifest: Manifest, instance: str) -> None:
 def seed_vantage(store: Any, manifest: Manifest, instance: str) -> None:
     """Every managed account exists; the second one's email domain has drifted."""
     for index, (tenant, conn) in enumerate(_connections(manifest, instance, VantageConnection)):
-        domains = connection_domains(tenant, conn)
+        domains = conn.email_domains(tenant)
         domain = domains[0] if domains else None
         if index == 1 and domain:
             domain = f"old-{domain}"
@@ -75,7 +83,7 @@ def seed_cantina(store: Any, manifest: Manifest, instance: str) -> None:
         if conn.company_id in seen:
             continue
         seen.add(conn.company_id)
-        domains = sorted(connection_domains(tenant, conn))
+        domains = sorted(conn.email_domains(tenant))
         store.add_company(tenant.description or conn.company_id, conn.company_id)
         idp = manifest.identity_providers.get(conn.idp or tenant.idp or "")
         if len(seen) == 1 and idp is not None and idp.oidc is not None:
