@@ -66,7 +66,6 @@ from starlette.routing import Route
 from ssoform.emulators.base import Emulator, FaultMiddleware, RateWindow
 from ssoform.emulators.control import control_routes
 from ssoform.emulators.descope_store import (
-    OIDC_CLAIM_KEYS,
     DescopeError,
     DescopeStore,
     invalid,
@@ -74,15 +73,10 @@ from ssoform.emulators.descope_store import (
     secret_digest,
 )
 from ssoform.emulators.gate import Door, GateMiddleware, bearer_token
+from ssoform.manifest.descope_keys import OIDC_ATTRIBUTE_KEYS, SAML_ATTRIBUTE_KEYS
 
 __all__ = ["DescopeError", "DescopeStore", "create_app"]
 
-# Attribute mapping keys Descope accepts (OpenAPI `AttributeMapping`, `OAuthUserDataClaimsMapping`,
-# plus `phoneNumber`, which the SDKs send); any other key is dropped, as Descope does.
-SAML_ATTRIBUTE_KEYS = frozenset(
-    ["name", "email", "phoneNumber", "group", "givenName", "middleName", "familyName", "picture"]
-)
-OIDC_ATTRIBUTE_KEYS = frozenset(OIDC_CLAIM_KEYS)
 
 # Settings schemas: field name → kind (see `_check`).
 _SAML_COMMON = {

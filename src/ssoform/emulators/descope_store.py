@@ -18,6 +18,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from ssoform.manifest.descope_keys import OIDC_CLAIM_KEYS
+
 __all__ = [
     "AUTH_TYPES",
     "OIDC_CLAIM_KEYS",
@@ -47,22 +49,6 @@ _USER_MAPPING_KEYS = (
     "verifiedEmail",
     "verifiedPhone",
 )
-
-OIDC_CLAIM_KEYS = (
-    "loginId",
-    "username",
-    "name",
-    "email",
-    "phoneNumber",
-    "verifiedEmail",
-    "verifiedPhone",
-    "picture",
-    "givenName",
-    "middleName",
-    "familyName",
-    "group",
-)
-"""OIDC `userAttrMapping` keys, each answered (empty when unset) as the SAML mapping's are."""
 
 
 class DescopeError(Exception):
