@@ -13,16 +13,15 @@ import click
 
 from ssoform.commands.color import use_color
 from ssoform.commands.engine_options import (
+    EngineArgs,
     backend_for,
+    engine_options,
     listing_missing_secrets,
     run_config,
     sandbox_for,
-    sandbox_option,
-    state_option,
-    target_option,
 )
 from ssoform.commands.load_valid import load_valid
-from ssoform.commands.options import manifest_options, parse_vars
+from ssoform.commands.options import ManifestArgs, manifest_options
 from ssoform.commands.progress import new_progress, show_progress
 from ssoform.commands.summary import (
     step_summary_option,
@@ -36,7 +35,7 @@ from ssoform.engine.planner import PlanOptions
 from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import PlanOutcome, make_plan
 from ssoform.manifest.changed_since import changed_scope
-from ssoform.manifest.load import LoadedManifest, LoadOptions
+from ssoform.manifest.load import LoadedManifest
 from ssoform.report.plan import render_plan_markdown, render_plan_text
 from ssoform.sandbox.session import SandboxSession
 
@@ -98,9 +97,7 @@ def run_plan(
 
 @click.command("plan")
 @manifest_options
-@state_option
-@sandbox_option
-@target_option
+@engine_options
 @click.option(
     "-o",
     "--out",
@@ -128,13 +125,8 @@ def run_plan(
 )
 @step_summary_option
 def plan_command(
-    paths: tuple[Path, ...],
-    var_pairs: tuple[str, ...],
-    var_files: tuple[Path, ...],
-    allow_outside_files: bool,
-    state_path: Path | None,
-    sandbox: bool,
-    targets: tuple[str, ...],
+    manifest: ManifestArgs,
+    engine: EngineArgs,
     out: Path | None,
     as_json: bool,
     allow_delete: bool,
@@ -144,12 +136,11 @@ def plan_command(
     step_summary: bool,
 ) -> int:
     """Show what apply would change; save it with -o for a later apply."""
-    cli_vars = parse_vars(var_pairs, var_files)
-    options = LoadOptions(cli_vars=cli_vars, allow_outside_files=allow_outside_files)
-    loaded = load_valid(list(paths), options)
-    plan_options = options_for(targets, allow_delete, allow_outside_files)
+    paths, outside = manifest.paths, manifest.allow_outside_files
+    loaded = load_valid(list(paths), manifest.load_options())
+    plan_options = options_for(engine.targets, allow_delete, outside)
     if changed_since is not None:
-        if targets:
+        if engine.targets:
             raise click.UsageError("--changed-since and --target cannot be combined")
         scope = changed_scope(loaded, list(paths), changed_since)
         if scope is None:
@@ -160,16 +151,14 @@ def plan_command(
             )
         plan_options = dataclasses.replace(plan_options, only=scope)
     recorded = recorded_paths(paths, Path.cwd()) if out is not None else None
-    session = sandbox_for(loaded, sandbox)
+    session = sandbox_for(loaded, engine.sandbox)
     outcome = run_plan(
         loaded,
         paths,
-        state_path,
+        engine.state_path,
         session,
         plan_options,
-        run_config(
-            allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
-        ),
+        run_config(allow_outside_files=outside, sandbox=session, progress=new_progress()),
         recorded,
     )
     plan = outcome.plan
