@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,14 +13,14 @@ from ssoform.commands.engine_options import (
     EngineArgs,
     backend_for,
     engine_options,
-    listing_missing_secrets,
     run_config,
+    run_engine,
     sandbox_for,
 )
 from ssoform.commands.load_valid import load_valid
 from ssoform.commands.options import ManifestArgs, gathered
 from ssoform.commands.plan import options_for, run_plan, show_plan
-from ssoform.commands.progress import new_progress, show_progress
+from ssoform.commands.progress import new_progress
 from ssoform.engine.apply import ApplyResult
 from ssoform.engine.authority import manifest_paths_within
 from ssoform.engine.plan import Plan
@@ -164,25 +163,15 @@ def _apply(
     replan: bool = False,
     as_json: bool = False,
 ) -> int:
-    backend = backend_for(state_path, sandbox=sandbox is not None)
-    try:
-        missing = listing_missing_secrets(loaded, allow_outside_files=config.allow_outside_files)
-        with missing, show_progress(config.progress):
-            result = asyncio.run(
-                apply_plan(
-                    plan,
-                    loaded,
-                    backend,
-                    config,
-                    force=force,
-                    live=live,
-                    desired=desired,
-                    replan=replan,
-                )
-            )
-    finally:
-        if sandbox is not None:
-            sandbox.save()
+    result = run_engine(
+        loaded,
+        state_path,
+        sandbox,
+        config,
+        lambda backend: apply_plan(
+            plan, loaded, backend, config, force=force, live=live, desired=desired, replan=replan
+        ),
+    )
     return _report(result, plan, as_json=as_json)
 
 

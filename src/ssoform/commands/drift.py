@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
@@ -10,10 +9,9 @@ import click
 from ssoform.commands.color import use_color
 from ssoform.commands.engine_options import (
     EngineArgs,
-    backend_for,
     engine_options,
-    listing_missing_secrets,
     run_config,
+    run_engine,
     sandbox_for,
 )
 from ssoform.commands.load_valid import load_valid
@@ -73,21 +71,21 @@ def drift_command(
     loaded = load_valid(list(manifest.paths), options)
     session = sandbox_for(loaded, engine.sandbox)
     outside = manifest.allow_outside_files
-    try:
-        with listing_missing_secrets(loaded, allow_outside_files=outside):
-            report = asyncio.run(
-                make_drift(
-                    loaded,
-                    backend_for(engine.state_path, sandbox=session is not None),
-                    run_config(allow_outside_files=outside, sandbox=session),
-                    PlanOptions(targets=engine.targets, allow_outside_files=outside),
-                    DriftOptions(fail_on=fail_on, cert_warning_days=cert_warning_days),
-                    manifest_paths=[str(p) for p in manifest.paths],
-                )
-            )
-    finally:
-        if session is not None:
-            session.save()
+    config = run_config(allow_outside_files=outside, sandbox=session)
+    report = run_engine(
+        loaded,
+        engine.state_path,
+        session,
+        config,
+        lambda backend: make_drift(
+            loaded,
+            backend,
+            config,
+            PlanOptions(targets=engine.targets, allow_outside_files=outside),
+            DriftOptions(fail_on=fail_on, cert_warning_days=cert_warning_days),
+            manifest_paths=[str(p) for p in manifest.paths],
+        ),
+    )
     data = report.data()
     hint = (
         f"the JSON report `{out}`"

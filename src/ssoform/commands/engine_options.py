@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from ssoform.commands.options import gathered
+from ssoform.commands.progress import show_progress
 from ssoform.engine.backend import LocalStateBackend, StateBackend
 from ssoform.engine.postgres import PostgresStateBackend, is_url
 from ssoform.engine.progress import Progress
@@ -30,6 +32,7 @@ __all__ = [
     "parse_duration",
     "resolve_state",
     "run_config",
+    "run_engine",
     "sandbox_for",
     "sandbox_option",
     "state_backend",
@@ -38,6 +41,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 DEFAULT_STATE = Path(".ssoform/state.json")
 
@@ -223,3 +227,22 @@ def listing_missing_secrets(loaded: LoadedManifest, *, allow_outside_files: bool
         raise SecretError(
             f"{exc}; every secret reference that cannot be resolved:\n{listing}"
         ) from None
+
+
+def run_engine(
+    loaded: LoadedManifest,
+    state_path: str | Path | None,
+    sandbox: SandboxSession | None,
+    config: RunConfig,
+    work: Callable[[StateBackend], Coroutine[Any, Any, T]],
+) -> T:
+    """Run `work` on the state backend the options name, showing the run's progress and naming
+    every secret it cannot resolve when it stops on one; the sandbox is saved however it ends."""
+    try:
+        backend = backend_for(state_path, sandbox=sandbox is not None)
+        missing = listing_missing_secrets(loaded, allow_outside_files=config.allow_outside_files)
+        with missing, show_progress(config.progress):
+            return asyncio.run(work(backend))
+    finally:
+        if sandbox is not None:
+            sandbox.save()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import sys
@@ -14,15 +13,14 @@ import click
 from ssoform.commands.color import use_color
 from ssoform.commands.engine_options import (
     EngineArgs,
-    backend_for,
     engine_options,
-    listing_missing_secrets,
     run_config,
+    run_engine,
     sandbox_for,
 )
 from ssoform.commands.load_valid import load_valid
 from ssoform.commands.options import ManifestArgs, manifest_options
-from ssoform.commands.progress import new_progress, show_progress
+from ssoform.commands.progress import new_progress
 from ssoform.commands.summary import (
     step_summary_option,
     write_markdown_parts,
@@ -77,22 +75,14 @@ def run_plan(
 ) -> PlanOutcome:
     """Plan; `recorded` are the manifest paths a saved plan names (relative to the current
     directory, where it will be applied)."""
-    try:
-        missing = listing_missing_secrets(loaded, allow_outside_files=options.allow_outside_files)
-        with missing, show_progress(config.progress):
-            outcome = asyncio.run(
-                make_plan(
-                    loaded,
-                    backend_for(state_path, sandbox=sandbox is not None),
-                    config,
-                    options,
-                    manifest_paths=recorded or [str(p) for p in paths],
-                )
-            )
-    finally:
-        if sandbox is not None:
-            sandbox.save()
-    return outcome
+    manifest_paths = recorded or [str(p) for p in paths]
+    return run_engine(
+        loaded,
+        state_path,
+        sandbox,
+        config,
+        lambda backend: make_plan(loaded, backend, config, options, manifest_paths=manifest_paths),
+    )
 
 
 @click.command("plan")
