@@ -6,11 +6,9 @@ import datetime as dt
 import ipaddress
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
-from manifest.certgen import make_pem
+from manifest.certgen import make_pem, self_signed
 
 
 def pem(common_name: str, days: int) -> str:
@@ -23,22 +21,10 @@ def pem(common_name: str, days: int) -> str:
 def loopback_server_cert() -> tuple[bytes, bytes]:
     """A self-signed server certificate and its key for 127.0.0.1, as PEM: valid in every way
     except that no trusted authority signed it."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
+    san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    key, cert = self_signed(
+        "127.0.0.1", now - dt.timedelta(days=1), now + dt.timedelta(days=1), [san]
     )
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,

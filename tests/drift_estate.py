@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from certs import pem
+from descope_manifest import DESCOPE, descope_manifest
 from emulated import Harness
 from ssoform.emulators.cloudflare import CloudflareStore
 from ssoform.emulators.cloudflare import create_app as cloudflare_app
@@ -23,25 +24,8 @@ A = "0123456789abcdef0123456789abcdef"
 B = "fedcba9876543210fedcba9876543210"
 VANTAGE_ACCOUNT = "acct_globex1"
 
-MANIFEST = f"""
-version: 1
-providers:
-  cf: {{type: cloudflare, api_token: {{env: CF_TOKEN}}}}
-  ds: {{type: descope, project_id: P2emulator, management_key: {{env: DS_KEY}}}}
-  va: {{type: vantage, api_token: {{env: VA_TOKEN}}}}
-identity_providers:
-  okta:
-    kind: okta
-    saml:
-      metadata_url: https://acme.okta.com/app/exk1/sso/saml/metadata
-      entity_id: http://www.okta.com/exk1
-      sso_url: https://acme.okta.com/app/exk1/sso/saml
-      certificate: {{file: idp.pem}}
-    oidc:
-      issuer: https://acme.okta.com
-      client_id: 0oa1abc
-      client_secret: {{env: OKTA_SECRET}}
-tenants:
+MANIFEST = descope_manifest(
+    f"""\
   acme:
     domains: [acme.com, acme.io, acme.dev, acme.net]
     idp: okta
@@ -58,7 +42,13 @@ tenants:
     domains: [initech.example]
     connections:
       - {{provider: cf, account_id: {B}, enabled: false}}
-"""
+""",
+    providers=(
+        "cf: {type: cloudflare, api_token: {env: CF_TOKEN}}",
+        DESCOPE,
+        "va: {type: vantage, api_token: {env: VA_TOKEN}}",
+    ),
+)
 
 
 @dataclass

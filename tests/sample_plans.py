@@ -23,7 +23,19 @@ def sandbox_workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def sandbox_plan(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+@pytest.fixture
+def sandbox_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`sandbox_workdir` as a fixture: import it into the test module to use it."""
+    return sandbox_workdir(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def sandbox_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
+    """The sandbox's plan as `plan --json` prints it, made in `sandbox_workdir`: import it into
+    the test module to use it."""
+    sandbox_workdir(tmp_path, monkeypatch)
     assert main(["plan", "manifests/", "--sandbox", "--json"]) == 0
     data: dict[str, Any] = json.loads(capsys.readouterr().out)
     return data

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,24 +197,58 @@ def live_objects(served: Served) -> dict[str, int]:
     return found
 
 
-def kill_after_writes(served: Served, writes: int) -> None:
-    apply = subprocess.Popen(
+def start_apply(served: Served, *, stdout: int = subprocess.DEVNULL) -> subprocess.Popen[str]:
+    """`ssoform apply --auto-approve` of the served manifest, started and left running."""
+    return subprocess.Popen(
         [
             *(sys.executable, "-m", "ssoform", "apply", str(served.manifest)),
             *("--auto-approve", "--state", served.state),
         ],
         env=served.env,
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def wait_for_writes(served: Served, apply: subprocess.Popen[str], writes: int) -> None:
+    """Return once the emulators have taken `writes` write calls (or the apply has ended)."""
+    deadline = time.monotonic() + TIMEOUT
+    while writes_made(served) < writes and apply.poll() is None:
+        assert time.monotonic() < deadline, "apply made no progress"
+        time.sleep(0.005)
+
+
+def kill_after_writes(served: Served, writes: int) -> None:
+    apply = start_apply(served)
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while writes_made(served) < writes and apply.poll() is None:
-            assert time.monotonic() < deadline, "apply made no progress"
-            time.sleep(0.005)
+        wait_for_writes(served, apply, writes)
         os.kill(apply.pid, signal.SIGKILL)
     finally:
         _, stderr = apply.communicate(timeout=TIMEOUT)
     assert apply.returncode == -signal.SIGKILL, stderr  # killed before it finished
+
+
+def check_rest_and_finish(served: Served, recorded: Iterable[str]) -> None:
+    """After an interrupted apply that recorded the addresses `recorded`: the next plan shows
+    exactly the remaining work (adopting what was made but not recorded), the apply after it
+    converges, and each declared object exists once, nothing else."""
+    live = live_objects(served)
+    replan = ssoform_run(served, "plan", str(served.manifest), "--json")
+    assert replan.returncode == 0, replan.stderr
+    changes = json.loads(replan.stdout)["resource_changes"]
+    assert len(changes) == WRITES - len(TENANTS)
+    for change in changes:
+        key = f"{change['scope']}/{change['key']}"
+        in_state = any(address.endswith(f"/{key}") for address in recorded)
+        recorded_action = "blocked" if change["scope"] == ACCOUNT else "no-op"  # DNS pending
+        expected = recorded_action if in_state else ("adopt" if key in live else "create")
+        assert change["action"] == expected, (key, change["action"], sorted(live))
+    finish = ssoform_run(served, "apply", str(served.manifest), "--auto-approve")
+    assert finish.returncode == 0, finish.stdout + finish.stderr
+    final = ssoform_run(served, "plan", str(served.manifest), "--detailed-exitcode")
+    assert final.returncode == 0, final.stdout + final.stderr
+    declared = [f"{ACCOUNT}/{d}" for d in DOMAINS]
+    declared += [f"{t}/{sso_id}" for t in TENANTS for sso_id in ("default", "extra")]
+    assert live_objects(served) == dict.fromkeys(declared, 1)  # each once, nothing else

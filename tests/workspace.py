@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from fakes import CLOUD
 from ssoform.cli import main
 
 CANARY = "canary-s3cr3t-7f3a9c1d"
@@ -60,3 +61,14 @@ class Workspace:
         code, _, err = self.plan("-o", str(path), *args)
         assert code in (0, 2), err
         return path
+
+    def over_the_update_threshold(self) -> list[str]:
+        """Ten Cloudflare domains applied, then four of them (returned) disabled at the provider:
+        a plan now updates 4 of 10 existing resources, over the safety threshold."""
+        domains = [f"d{i}.example" for i in range(10)]
+        text = self.manifest.read_text()
+        self.manifest.write_text(text.replace("[acme.com, acme.io]", f"[{', '.join(domains)}]"))
+        assert self.run("apply", str(self.plan_file()))[0] == 0
+        for key in domains[:4]:
+            CLOUD.objects[f"cf|{CF_ACCOUNT}|{key}"]["fields"]["enabled"] = False
+        return domains[:4]

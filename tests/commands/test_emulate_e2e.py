@@ -5,47 +5,23 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from sandbox_cli import run_cli
+from served import free_port_pair, wait_until_serving
+
 CANARY = "canary-e2e-oidc-secret-5d1c"
-
-
-def _free_port_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = first.getsockname()[1]
-        if port > 65000:
-            continue
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return int(port)
-    raise RuntimeError("no free pair of ports")
-
-
-def _wait_for(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"emulator on port {port} did not start")
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
-    port = _free_port_pair()
+    port = free_port_pair()
     manifest = tmp_path / "manifest.yaml"
     manifest.write_text(
         textwrap.dedent(f"""
@@ -74,26 +50,23 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
         """)
     )
     env = {
-        **os.environ,
         "CF_TOKEN": "cf-emulator-token",
         "DS_KEY": "descope-emulator-key",
         "OKTA": CANARY,
         "SSOFORM_STATE": str(tmp_path / "state.json"),
-        "NO_COLOR": "1",
     }
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "ssoform", "emulate", "--port", str(port)),
             *("--only", "cloudflare", "--only", "descope", "--seed", str(manifest)),
         ],
-        env=env,
+        env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        _wait_for(port, time.monotonic() + 20)
-        _wait_for(port + 1, time.monotonic() + 20)
+        wait_until_serving(server, [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"])
         yield manifest, env
     finally:
         server.send_signal(signal.SIGTERM)
@@ -103,33 +76,21 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
             server.kill()
 
 
-def _ssoform(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ssoform", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.mark.slow
 def test_plan_apply_plan_against_served_emulators(
     served: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     manifest, env = served
     plan_file = tmp_path / "plan.json"
-    first = _ssoform(
-        env, "plan", str(manifest), "-o", str(plan_file), "--detailed-exitcode", cwd=tmp_path
+    first = run_cli(
+        tmp_path, "plan", str(manifest), "-o", str(plan_file), "--detailed-exitcode", **env
     )
     assert first.returncode == 2, first.stderr
     assert "Plan: 1 to create, 1 to adopt" in first.stdout  # the seed made acme.com
-    applied = _ssoform(env, "apply", str(plan_file), cwd=tmp_path)
+    applied = run_cli(tmp_path, "apply", str(plan_file), **env)
     assert applied.returncode == 0, applied.stderr
     assert "2 applied, 0 failed" in applied.stdout
-    again = _ssoform(env, "plan", str(manifest), "--detailed-exitcode", cwd=tmp_path)
+    again = run_cli(tmp_path, "plan", str(manifest), "--detailed-exitcode", **env)
     assert again.returncode == 0, again.stdout + again.stderr
     outputs = [first.stdout, first.stderr, applied.stdout, applied.stderr, again.stdout]
     files = [plan_file.read_text(), (tmp_path / "state.json").read_text()]

@@ -3,43 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-EXAMPLES = Path(__file__).parents[2] / "examples" / "manifests"
+from sandbox_cli import copy_examples, run_cli
+
 INSTANCES = ("cloudflare-main", "descope-prod", "vantage-msp", "cantina", "pandastack")
 LEGACY = "acme/cloudflare-main/023e105f4ecef8ad9ca31a8372d0c353/legacy.acme.com"
 
 
-def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSOFORM_")}
-    env["NO_COLOR"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "ssoform", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def _applied_sandbox(tmp_path: Path) -> Path:
-    shutil.copytree(EXAMPLES, tmp_path / "manifests")
-    assert _run(tmp_path, "plan", "--sandbox", "manifests", "-o", "plan.json").returncode == 0
-    applied = _run(tmp_path, "apply", "plan.json")
+    copy_examples(tmp_path)
+    assert run_cli(tmp_path, "plan", "--sandbox", "manifests", "-o", "plan.json").returncode == 0
+    applied = run_cli(tmp_path, "apply", "plan.json")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     return tmp_path / ".ssoform" / "sandbox" / "state.json"
 
 
 def _actions(tmp_path: Path, directory: str) -> dict[str, str]:
-    done = _run(tmp_path, "plan", "--sandbox", directory, "--json")
+    done = run_cli(tmp_path, "plan", "--sandbox", directory, "--json")
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     return {c["address"]: c["action"] for c in plan["resource_changes"]}
@@ -50,7 +33,7 @@ def test_import_of_the_whole_sandbox_into_an_empty_directory_plans_no_change(
 ) -> None:
     state = _applied_sandbox(tmp_path)
     before = state.read_bytes()
-    done = _run(
+    done = run_cli(
         tmp_path, "import", *INSTANCES, "--manifest", "manifests", "--sandbox",
         "-o", "empty/imported.yaml",
     )  # fmt: skip
@@ -72,7 +55,7 @@ def test_import_of_the_whole_sandbox_into_an_empty_directory_plans_no_change(
     descope = next(c for c in initech if c["provider"] == "descope-prod")
     assert descope["display_name"] == "Initech Okta"
 
-    applied = _run(tmp_path, "apply", "--sandbox", "empty", "--auto-approve")
+    applied = run_cli(tmp_path, "apply", "--sandbox", "empty", "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     recorded = json.loads(state.read_text())["resources"]
     assert recorded[LEGACY]["origin"] == "adopted"
@@ -81,7 +64,7 @@ def test_import_of_the_whole_sandbox_into_an_empty_directory_plans_no_change(
 def test_import_into_the_manifest_directory_writes_only_what_is_new(tmp_path: Path) -> None:
     _applied_sandbox(tmp_path)
     out = tmp_path / "manifests" / "imported.yaml"
-    done = _run(
+    done = run_cli(
         tmp_path, "import", *INSTANCES, "--manifest", "manifests", "--sandbox", "-o", str(out)
     )
     assert done.returncode == 0, done.stderr
@@ -89,5 +72,5 @@ def test_import_into_the_manifest_directory_writes_only_what_is_new(tmp_path: Pa
     assert f"not written: {LEGACY}: tenant 'acme' is already defined in" in done.stderr
     document = yaml.safe_load(out.read_text())
     assert document == {"version": 1, "providers": {}, "identity_providers": {}, "tenants": {}}
-    valid = _run(tmp_path, "validate", "manifests")
+    valid = run_cli(tmp_path, "validate", "manifests")
     assert valid.returncode == 0, valid.stdout + valid.stderr

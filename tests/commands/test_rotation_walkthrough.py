@@ -5,36 +5,18 @@ apply rolls it out, drift is clean."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).parents[2] / "examples" / "manifests"
-
-
-def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSOFORM_")}
-    env["NO_COLOR"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "ssoform", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+from sandbox_cli import copy_examples, run_cli
 
 
 @pytest.mark.slow
 def test_rotation_walkthrough(tmp_path: Path) -> None:
-    shutil.copytree(EXAMPLES, tmp_path / "manifests")
-    assert _run(tmp_path, "apply", "--sandbox", "manifests", "--auto-approve").returncode == 0
+    copy_examples(tmp_path)
+    assert run_cli(tmp_path, "apply", "--sandbox", "manifests", "--auto-approve").returncode == 0
     shared = tmp_path / "manifests" / "ssoform.yaml"
     text = shared.read_text()
     assert "certificate: {file: certs/acme-okta.pem}" in text
@@ -44,17 +26,17 @@ def test_rotation_walkthrough(tmp_path: Path) -> None:
         )
     )
     fail_on = ("--fail-on", "certificate-rotation,idp-unreachable,idp-mismatch,drifted")
-    clean = _run(tmp_path, "drift", "--sandbox", "manifests", *fail_on)
+    clean = run_cli(tmp_path, "drift", "--sandbox", "manifests", *fail_on)
     assert clean.returncode == 0, clean.stdout + clean.stderr
 
-    rotated = _run(tmp_path, "sandbox", "rotate-certificate", "acme-okta")
+    rotated = run_cli(tmp_path, "sandbox", "rotate-certificate", "acme-okta")
     assert rotated.returncode == 0, rotated.stderr
     assert re.match(
         r"acme-okta: published signing certificate sha256:[0-9a-f]{16} ", rotated.stdout
     )
     assert rotated.stdout.rstrip().endswith("beside the old one (2 published)")
 
-    drift = _run(tmp_path, "drift", "--sandbox", "manifests", *fail_on, "--format", "json")
+    drift = run_cli(tmp_path, "drift", "--sandbox", "manifests", *fail_on, "--format", "json")
     assert drift.returncode == 2, drift.stderr
     (finding,) = [
         f for f in json.loads(drift.stdout)["findings"] if f["kind"] == "certificate_rotation"
@@ -62,31 +44,31 @@ def test_rotation_walkthrough(tmp_path: Path) -> None:
     assert finding["subject"] == "acme/descope-prod/T2acme/default"
     assert "roll it out by 2035-12-30" in finding["message"]  # the example certificate's expiry
 
-    plan = _run(tmp_path, "plan", "--sandbox", "manifests", "-o", "rotation.json")
+    plan = run_cli(tmp_path, "plan", "--sandbox", "manifests", "-o", "rotation.json")
     assert plan.returncode == 0, plan.stderr
     assert "~ acme/descope-prod/T2acme/default  (update, fields_changed)" in plan.stdout
     assert "saml.certificate:" in plan.stdout
     assert "acme-okta: certificate from metadata: 2 valid signing certificates" in plan.stdout
-    applied = _run(tmp_path, "apply", "rotation.json")
+    applied = run_cli(tmp_path, "apply", "rotation.json")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "1 applied, 0 failed" in applied.stdout
 
-    after = _run(tmp_path, "drift", "--sandbox", "manifests", *fail_on)
+    after = run_cli(tmp_path, "drift", "--sandbox", "manifests", *fail_on)
     assert after.returncode == 0, after.stdout + after.stderr
-    retired = _run(tmp_path, "sandbox", "rotate-certificate", "acme-okta", "--retire-old")
+    retired = run_cli(tmp_path, "sandbox", "rotate-certificate", "acme-okta", "--retire-old")
     assert retired.stdout == "acme-okta: retired 1 older signing certificate(s)\n"
-    final = _run(tmp_path, "drift", "--sandbox", "manifests", *fail_on)
+    final = run_cli(tmp_path, "drift", "--sandbox", "manifests", *fail_on)
     assert final.returncode == 0, final.stdout + final.stderr
 
 
 @pytest.mark.slow
 def test_rotate_certificate_names_the_known_identity_providers(tmp_path: Path) -> None:
-    none = _run(tmp_path, "sandbox", "rotate-certificate", "acme-okta")
+    none = run_cli(tmp_path, "sandbox", "rotate-certificate", "acme-okta")
     assert none.returncode == 1
     assert "no sandbox identity provider 'acme-okta' with SAML metadata" in none.stderr
-    shutil.copytree(EXAMPLES, tmp_path / "manifests")
-    assert _run(tmp_path, "drift", "--sandbox", "manifests").returncode == 2
-    unknown = _run(tmp_path, "sandbox", "rotate-certificate", "initech-okta")
+    copy_examples(tmp_path)
+    assert run_cli(tmp_path, "drift", "--sandbox", "manifests").returncode == 2
+    unknown = run_cli(tmp_path, "sandbox", "rotate-certificate", "initech-okta")
     assert unknown.returncode == 1
     assert "(known: acme-okta, globex-entra)" in unknown.stderr
     assert "Traceback" not in unknown.stderr

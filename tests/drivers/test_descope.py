@@ -7,28 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from descope_manifest import descope_manifest
 from emulated import Harness, actions
 from manifest.certgen import make_pem
 from ssoform.emulators.descope import DescopeStore, create_app
 
 CANARY = "canary-oidc-secret-91f2"
-MANIFEST = """
-version: 1
-providers:
-  ds: {type: descope, project_id: P2emulator, management_key: {env: DS_KEY}}
-identity_providers:
-  okta:
-    kind: okta
-    saml:
-      metadata_url: https://acme.okta.com/app/exk1/sso/saml/metadata
-      entity_id: http://www.okta.com/exk1
-      sso_url: https://acme.okta.com/app/exk1/sso/saml
-      certificate: {file: idp.pem}
-    oidc:
-      issuer: https://acme.okta.com
-      client_id: 0oa1abc
-      client_secret: {env: OKTA_SECRET}
-tenants:
+MANIFEST = descope_manifest("""\
   acme:
     domains: [acme.com, acme.io]
     idp: okta
@@ -44,7 +29,7 @@ tenants:
     idp: okta
     connections:
       - {provider: ds, tenant_id: T2initech, sso_id: okta-oidc, display_name: Okta, protocol: oidc}
-"""
+""")
 ACME = "acme/ds/T2acme/default"
 INITECH = "acme/ds/T2initech/okta-oidc".replace("acme/", "initech/", 1)
 

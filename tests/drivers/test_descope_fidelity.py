@@ -12,6 +12,7 @@ import httpx
 import pytest
 from starlette.responses import JSONResponse
 
+from descope_manifest import descope_manifest
 from emulated import Harness, actions
 from manifest.certgen import make_pem
 from ssoform.drivers.descope import DescopeDriver
@@ -21,28 +22,12 @@ from ssoform.emulators.descope import DescopeStore, create_app
 from ssoform.manifest.models import DescopeProvider
 from ssoform.model import Live
 
-BASE = """
-version: 1
-providers:
-  ds: {type: descope, project_id: P2emulator, management_key: {env: DS_KEY}}
-identity_providers:
-  okta:
-    kind: okta
-    saml:
-      metadata_url: https://acme.okta.com/app/exk1/sso/saml/metadata
-      entity_id: http://www.okta.com/exk1
-      sso_url: https://acme.okta.com/app/exk1/sso/saml
-      certificate: {file: idp.pem}
-    oidc:
-      issuer: https://acme.okta.com
-      client_id: 0oa1abc
-      client_secret: {env: OKTA_SECRET}
-tenants:
+BASE = descope_manifest("""\
   acme:
     domains: [acme.com]
     idp: okta
     connections:
-"""
+""")
 ACME = "acme/ds/T2acme/default"
 
 

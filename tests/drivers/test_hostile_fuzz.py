@@ -3,34 +3,17 @@ answers it found or that must always be covered, replayed one by one."""
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import os
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import httpx
 import pytest
 
-SECONDS = os.environ.get("SSOFORM_FUZZ_SECONDS", "8")
-"""600 in the full run (docs/reliability.md)."""
-
-
-@functools.cache
-def _fuzzer() -> ModuleType:
-    path = Path(__file__).parents[2] / "benchmarks" / "fuzz_http.py"
-    spec = importlib.util.spec_from_file_location("ssoform_bench_fuzz_http", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from bench_scripts import FUZZ_SECONDS, bench_script
 
 
 @pytest.mark.slow
 def test_short_fuzz_run_finds_no_failure(capsys: pytest.CaptureFixture[str]) -> None:
-    code = _fuzzer().main(["--seconds", SECONDS])
+    code = bench_script("fuzz_http").main(["--seconds", FUZZ_SECONDS])
     out = capsys.readouterr().out
     assert code == 0, out
     assert ": 0 failures" in out
@@ -61,7 +44,7 @@ CASES = [
 def test_a_hostile_answer_to_every_request_is_survived(
     tmp_path: Path, provider: str, answer: str
 ) -> None:
-    fuzzer = _fuzzer()
+    fuzzer = bench_script("fuzz_http")
     status, body, headers = REPLAYED[answer]
     token = fuzzer.TOKEN
     content = body.replace(b"TOKEN", token.encode())

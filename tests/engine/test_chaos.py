@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from bench_scripts import bench_script
+
 CONNECTIONS = int(os.environ.get("SSOFORM_CHAOS_CONNECTIONS", "100"))
 """500 in the full run (docs/reliability.md)."""
-
-
-def _chaos() -> ModuleType:
-    path = Path(__file__).parents[2] / "benchmarks" / "chaos.py"
-    spec = importlib.util.spec_from_file_location("ssoform_bench_chaos", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
@@ -29,7 +18,7 @@ def _chaos() -> ModuleType:
 async def test_fleet_converges_under_faults_without_duplicates(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
-    chaos = _chaos()
+    chaos = bench_script("chaos")
     for name, value in chaos.CREDENTIALS.items():
         monkeypatch.setenv(name, value)
     report = await chaos.run_chaos(CONNECTIONS, tmp_path, seed=seed, burst=1)

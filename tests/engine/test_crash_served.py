@@ -10,13 +10,10 @@ from pathlib import Path
 import pytest
 
 from served import (
-    ACCOUNT,
-    DOMAINS,
-    TENANTS,
     WRITES,
     Served,
+    check_rest_and_finish,
     kill_after_writes,
-    live_objects,
     served,
     ssoform_run,
 )
@@ -49,23 +46,4 @@ def test_sigkill_during_served_apply(served: Served, point: int) -> None:
     unlocked = ssoform_run(served, "state", "unlock", lock_id)
     assert unlocked.returncode == 0, unlocked.stderr
 
-    live = live_objects(served)
-    replan = ssoform_run(served, "plan", str(served.manifest), "--json")
-    assert replan.returncode == 0, replan.stderr
-    changes = json.loads(replan.stdout)["resource_changes"]
-    assert len(changes) == WRITES - len(TENANTS)
-    for change in changes:
-        key = f"{change['scope']}/{change['key']}"
-        in_state = any(address.endswith(f"/{key}") for address in recorded)
-        recorded_action = "blocked" if change["scope"] == ACCOUNT else "no-op"  # DNS pending
-        expected = recorded_action if in_state else ("adopt" if key in live else "create")
-        assert change["action"] == expected, (key, change["action"], sorted(live))
-
-    finish = ssoform_run(served, "apply", str(served.manifest), "--auto-approve")
-    assert finish.returncode == 0, finish.stdout + finish.stderr
-    final = ssoform_run(served, "plan", str(served.manifest), "--detailed-exitcode")
-    assert final.returncode == 0, final.stdout + final.stderr
-    live = live_objects(served)
-    declared = [f"{ACCOUNT}/{d}" for d in DOMAINS]
-    declared += [f"{t}/{sso_id}" for t in TENANTS for sso_id in ("default", "extra")]
-    assert live == dict.fromkeys(declared, 1)  # each declared object once, nothing else
+    check_rest_and_finish(served, recorded)

@@ -13,6 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from certs import pem
+from descope_manifest import DESCOPE, okta
 from emulated import Harness
 from ssoform.emulators.cantina import CantinaStore
 from ssoform.emulators.cantina import create_app as cantina_app
@@ -32,24 +33,11 @@ CF_A, CF_B = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba98765432
 COMPANY = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 ORG = "1234567890"
 PS_TOKEN = "psk_" + "0123456789abcdef" * 4
-IDPS = """
-identity_providers:
-  okta:
-    kind: okta
-    saml:
-      metadata_url: https://acme.okta.com/app/exk1/sso/saml/metadata
-      entity_id: http://www.okta.com/exk1
-      sso_url: https://acme.okta.com/app/exk1/sso/saml
-      certificate: {file: idp.pem}
-    oidc:
-      issuer: https://acme.okta.com
-      client_id: 0oa1abc
-      client_secret: {env: SOURCE_SECRET}
-"""
+IDPS = "identity_providers:\n" + okta("SOURCE_SECRET")
 
 PROVIDERS = {
     "cloudflare": "  cf: {type: cloudflare, api_token: {env: TOKEN}}",
-    "descope": "  ds: {type: descope, project_id: P2emulator, management_key: {env: TOKEN}}",
+    "descope": "  " + DESCOPE.replace("DS_KEY", "TOKEN"),
     "vantage": "  va: {type: vantage, api_token: {env: TOKEN}}",
     "cantina": "  ca: {type: cantina, api_key: {env: TOKEN}}",
     "pandastack": "  ps: {type: pandastack, api_token: {env: TOKEN}, organization_id: '"

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 
-from sample_plans import sandbox_plan, sandbox_workdir
+from sample_plans import sandbox_plan
 from ssoform.cli import main
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text())
+
+__all__ = ["sandbox_plan"]  # the fixtures, used by name
 
 
 def _errors(schema: dict[str, Any], doc: Any) -> list[str]:
@@ -23,11 +24,8 @@ def _errors(schema: dict[str, Any], doc: Any) -> list[str]:
     ]
 
 
-def test_plan_json_and_saved_plan_match_the_schema(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    sandbox_workdir(tmp_path, monkeypatch)
-    printed = sandbox_plan(capsys)
+def test_plan_json_and_saved_plan_match_the_schema(sandbox_plan: dict[str, Any]) -> None:
+    printed = sandbox_plan
     assert main(["plan", "manifests/", "--sandbox", "-o", "plan.json"]) == 0
     saved = json.loads(Path("plan.json").read_text())
     assert _errors(SCHEMA, saved) == []

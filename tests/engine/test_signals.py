@@ -6,14 +6,21 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from served import ACCOUNT, TIMEOUT, Served, live_objects, serve, ssoform_run, writes_made
+from served import (
+    ACCOUNT,
+    TIMEOUT,
+    Served,
+    live_objects,
+    serve,
+    ssoform_run,
+    start_apply,
+    wait_for_writes,
+)
 from ssoform.engine.state import State
 
 
@@ -28,22 +35,9 @@ def test_a_signal_stops_after_recording_what_is_in_flight(
     slow_served: Served, sig: signal.Signals
 ) -> None:
     served = slow_served
-    apply = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "ssoform", "apply", str(served.manifest)),
-            *("--auto-approve", "--state", served.state),
-        ],
-        env=served.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    apply = start_apply(served, stdout=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while writes_made(served) < 2 and apply.poll() is None:
-            assert time.monotonic() < deadline, "apply made no progress"
-            time.sleep(0.005)
+        wait_for_writes(served, apply, 2)
         apply.send_signal(sig)
         out, err = apply.communicate(timeout=TIMEOUT)
     finally:

@@ -180,13 +180,7 @@ def test_immutable_change_is_a_replace(ws: Workspace) -> None:
 
 
 def test_threshold_refuses_without_force(ws: Workspace) -> None:
-    domains = [f"d{i}.example" for i in range(10)]
-    ws.manifest.write_text(
-        ws.manifest.read_text().replace("[acme.com, acme.io]", "[" + ", ".join(domains) + "]")
-    )
-    assert ws.run("apply", str(ws.plan_file()))[0] == 0
-    for key in domains[:4]:
-        CLOUD.objects[f"cf|{CF_ACCOUNT}|{key}"]["fields"]["enabled"] = False
+    ws.over_the_update_threshold()
     code, out, _ = ws.plan()
     assert "UNSAFE: cf: 4 of 10 existing resources would be updated" in out
     plan = ws.plan_file()

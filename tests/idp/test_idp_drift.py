@@ -9,6 +9,7 @@ import pytest
 from cryptography import x509
 
 from certs import pem
+from descope_manifest import descope_manifest, okta
 from emulated import Harness
 from ssoform.emulators.descope import DescopeStore
 from ssoform.emulators.descope import create_app as descope_app
@@ -28,32 +29,27 @@ IDP_KINDS = {
 }
 
 
-def _manifest(certificate: str) -> str:
-    return f"""
-    version: 1
-    providers:
-      ds: {{type: descope, project_id: P2emulator, management_key: {{env: DS_KEY}}}}
-    identity_providers:
-      okta:
-        kind: okta
-        saml:
-          metadata_url: https://acme.okta.com/app/exk1/sso/saml/metadata
-          entity_id: http://www.okta.com/exk1
-          sso_url: https://acme.okta.com/app/exk1/sso/saml
-          certificate: {certificate}
-      entra:
-        kind: entra
-        oidc:
-          issuer: https://login.microsoftonline.com/globex/v2.0
-          client_id: app
-          client_secret: {{env: ENTRA_SECRET}}
-    tenants:
-      acme:
-        domains: [acme.com]
-        idp: okta
-        connections:
-          - {{provider: ds, tenant_id: T2acme, protocol: saml}}
-    """
+ENTRA = """\
+  entra:
+    kind: entra
+    oidc:
+      issuer: https://login.microsoftonline.com/globex/v2.0
+      client_id: app
+      client_secret: {env: ENTRA_SECRET}
+"""
+
+
+def _manifest(certificate: str, *saml_extra: str) -> str:
+    return descope_manifest(
+        """\
+  acme:
+    domains: [acme.com]
+    idp: okta
+    connections:
+      - {provider: ds, tenant_id: T2acme, protocol: saml}
+""",
+        idps=okta(certificate=certificate, saml_extra=saml_extra, oidc=False) + ENTRA,
+    )
 
 
 @pytest.fixture
@@ -188,11 +184,7 @@ async def test_from_metadata_plan_picks_the_new_certificate_and_says_why(
 
 async def test_metadata_signing_certificate_refuses_unsigned_metadata(harness: Harness) -> None:
     (harness.root / "signer.pem").write_text(pem("metadata signer", 300))
-    signed = _manifest("{file: idp.pem}").replace(
-        "          certificate: {file: idp.pem}",
-        "          certificate: {file: idp.pem}\n"
-        "          metadata_signing_certificate: {file: signer.pem}",
-    )
+    signed = _manifest("{file: idp.pem}", "metadata_signing_certificate: {file: signer.pem}")
     harness.write(signed)
     report = await harness.drift(fail_on=parse_fail_on("idp-invalid"))
     assert _idp_findings(report) == [

@@ -6,13 +6,12 @@ import datetime as dt
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from lxml import etree  # type: ignore[import-untyped]
 from signxml import XMLSigner  # type: ignore[attr-defined]
 
+from manifest.certgen import self_signed
 from ssoform.emulators.idp import IdpStore, make_certificate
 from ssoform.idp.read import read_identity_providers
 from ssoform.idp.saml import IdpDocumentError, parse_metadata
@@ -24,17 +23,8 @@ URL = "https://idp.example/metadata"
 
 
 def _signer() -> tuple[ec.EllipticCurvePrivateKey, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "metadata signer")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(NOW - dt.timedelta(days=1))
-        .not_valid_after(NOW + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
+    key, cert = self_signed(
+        "metadata signer", NOW - dt.timedelta(days=1), NOW + dt.timedelta(days=30)
     )
     return key, cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 

@@ -1,4 +1,5 @@
-"""Self-signed certificates with fixed dates, for the invalid corpus and tests.
+"""Self-signed certificates for the tests (the one place they make them), and the invalid
+corpus's, whose dates are fixed.
 
 The corpus is checked with `now` fixed at `CORPUS_NOW`, so these never rot. Regenerate with
 `PYTHONPATH=src python tests/manifest/certgen.py` (the keys are throwaway, made fresh each time).
@@ -7,6 +8,7 @@ The corpus is checked with `now` fixed at `CORPUS_NOW`, so these never rot. Rege
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography import x509
@@ -19,20 +21,33 @@ CORPUS_NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 CORPUS = Path(__file__).parents[2] / "examples" / "invalid"
 
 
-def make_pem(common_name: str, not_before: dt.datetime, not_after: dt.datetime) -> str:
-    """A PEM certificate for `common_name`, valid between the two dates."""
+def self_signed(
+    common_name: str,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+    extensions: Sequence[x509.ExtensionType] = (),
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A self-signed certificate for `common_name`, valid between the two dates, with its key
+    (ECDSA P-256) and any non-critical `extensions`."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
-        .serial_number(1)
+        .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
     )
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=False)
+    return key, builder.sign(key, hashes.SHA256())
+
+
+def make_pem(common_name: str, not_before: dt.datetime, not_after: dt.datetime) -> str:
+    """A PEM certificate for `common_name`, valid between the two dates (its key thrown away)."""
+    _key, cert = self_signed(common_name, not_before, not_after)
     return cert.public_bytes(Encoding.PEM).decode("ascii")
 
 

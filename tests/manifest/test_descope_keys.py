@@ -6,17 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from descope_manifest import descope_manifest
 from ssoform.manifest.descope_keys import attribute_key_problem
 from ssoform.manifest.load import load_manifest
 
-MANIFEST = """\
-version: 1
-providers:
-  ds: {type: descope, project_id: P2emulator, management_key: {env: DS_KEY}}
-identity_providers:
-  okta:
-    oidc: {issuer: 'https://acme.okta.com', client_id: c1, client_secret: {env: S}}
-tenants:
+MANIFEST = descope_manifest(
+    """\
   acme:
     domains: [acme.com]
     idp: okta
@@ -25,7 +20,10 @@ tenants:
         tenant_id: T2acme
         protocol: oidc
         attribute_mapping: {%s}
-"""
+""",
+    idps="  okta:\n"
+    "    oidc: {issuer: 'https://acme.okta.com', client_id: c1, client_secret: {env: S}}\n",
+)
 
 
 def _diagnostics(tmp_path: Path, mapping: str) -> list[str]:

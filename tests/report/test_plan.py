@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from sample_plans import change, plan_of, sandbox_plan, sandbox_workdir
+from sample_plans import change, plan_of, sandbox_dir, sandbox_plan
 from ssoform.cli import main
 from ssoform.report.plan import COMMENT_LIMIT, MAX_PARTS, render_plan_markdown, render_plan_text
 
+__all__ = ["sandbox_dir", "sandbox_plan"]  # the fixtures, used by name
+
 
 def test_markdown_shows_every_field_warning_and_unmanaged_object(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sandbox_plan: dict[str, Any],
 ) -> None:
-    sandbox_workdir(tmp_path, monkeypatch)
-    data = sandbox_plan(capsys)
+    data = sandbox_plan
     assert main(["plan", "manifests/", "--sandbox", "--markdown-dir", "md"]) == 0
     parts = sorted(Path("md").glob("plan-*.md"))
     assert [p.name for p in parts] == ["plan-1.md"]
@@ -39,9 +41,8 @@ def test_markdown_shows_every_field_warning_and_unmanaged_object(
 
 
 def test_terminal_counts_agree_with_the_lines(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sandbox_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sandbox_workdir(tmp_path, monkeypatch)
     assert main(["plan", "manifests/", "--sandbox"]) == 0
     out = capsys.readouterr().out
     blocked_lines = len(re.findall(r"^\s+blocked: ", out, re.M))
@@ -99,10 +100,9 @@ def test_text_counts_a_blocked_create_once_as_blocked() -> None:
 
 
 def test_apply_prints_each_resource_and_json(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sandbox_plan: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sandbox_workdir(tmp_path, monkeypatch)
-    data = sandbox_plan(capsys)
+    data = sandbox_plan
     assert main(["plan", "manifests/", "--sandbox", "-o", "plan.json"]) == 0
     capsys.readouterr()
     assert main(["apply", "plan.json", "--json"]) == 0
@@ -119,9 +119,8 @@ def test_apply_prints_each_resource_and_json(
 
 
 def test_apply_text_has_a_line_per_resource(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    sandbox_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sandbox_workdir(tmp_path, monkeypatch)
     assert main(["plan", "manifests/", "--sandbox", "-o", "plan.json"]) == 0
     capsys.readouterr()
     assert main(["apply", "plan.json"]) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -11,18 +10,17 @@ import click
 
 from ssoform.commands.color import use_color
 from ssoform.commands.engine_options import (
+    EngineArgs,
     backend_for,
-    listing_missing_secrets,
+    engine_options,
     run_config,
+    run_engine,
     sandbox_for,
-    sandbox_option,
-    state_option,
-    target_option,
 )
 from ssoform.commands.load_valid import load_valid
-from ssoform.commands.options import parse_vars
+from ssoform.commands.options import ManifestArgs, gathered
 from ssoform.commands.plan import options_for, run_plan, show_plan
-from ssoform.commands.progress import new_progress, show_progress
+from ssoform.commands.progress import new_progress
 from ssoform.engine.apply import ApplyResult
 from ssoform.engine.authority import manifest_paths_within
 from ssoform.engine.plan import Plan
@@ -40,15 +38,20 @@ __all__ = ["apply_command"]
 
 
 @click.command("apply")
-@click.argument("args", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument(
+    "paths",
+    nargs=-1,
+    required=True,
+    metavar="ARGS...",  # a saved PLAN.json or MANIFEST...
+    type=click.Path(exists=True, path_type=Path),
+)
 @click.option("--var", "var_pairs", multiple=True, metavar="KEY=VALUE", help="Template variable.")
 @click.option(
     "--var-file", "var_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path)
 )
 @click.option("--allow-outside-files", is_flag=True)
-@state_option
-@sandbox_option
-@target_option
+@gathered("manifest", ManifestArgs)
+@engine_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 @click.option("--allow-delete", is_flag=True, help="Delete resources removed from the manifest.")
 @click.option("--force", is_flag=True, help="Apply a plan that exceeds the safety thresholds.")
@@ -62,13 +65,8 @@ __all__ = ["apply_command"]
     "--json", "as_json", is_flag=True, help="Print what was applied, resource by resource, as JSON."
 )
 def apply_command(
-    args: tuple[Path, ...],
-    var_pairs: tuple[str, ...],
-    var_files: tuple[Path, ...],
-    allow_outside_files: bool,
-    state_path: Path | None,
-    sandbox: bool,
-    targets: tuple[str, ...],
+    manifest: ManifestArgs,
+    engine: EngineArgs,
     auto_approve: bool,
     allow_delete: bool,
     force: bool,
@@ -76,9 +74,8 @@ def apply_command(
     as_json: bool,
 ) -> int:
     """Apply a saved plan (PLAN.json), or plan MANIFEST... and apply after confirmation."""
-    options = LoadOptions(
-        cli_vars=parse_vars(var_pairs, var_files), allow_outside_files=allow_outside_files
-    )
+    options = manifest.load_options()
+    args, state_path, targets = manifest.paths, engine.state_path, engine.targets
     if len(args) == 1 and args[0].suffix == ".json":
         if targets or allow_delete:
             flag = "--target" if targets else "--allow-delete"
@@ -86,21 +83,21 @@ def apply_command(
                 f"{flag} cannot be given with a saved plan: the plan fixes its targets and "
                 f"deletes; plan again with {flag} and apply that plan"
             )
-        return _apply_saved(args[0], options, state_path, sandbox, force, replan, as_json)
+        return _apply_saved(args[0], options, state_path, engine.sandbox, force, replan, as_json)
     if replan:
         raise click.UsageError("--replan applies a saved plan: ssoform apply PLAN.json --replan")
     loaded = load_valid(list(args), options)
-    session = sandbox_for(loaded, sandbox)
+    session = sandbox_for(loaded, engine.sandbox)
     # One run: the apply shares the plan's budgets (a window the plan filled stays filled).
     config = run_config(
-        allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
+        allow_outside_files=options.allow_outside_files, sandbox=session, progress=new_progress()
     )
     outcome = run_plan(
         loaded,
         args,
         state_path,
         session,
-        options_for(targets, allow_delete, allow_outside_files),
+        options_for(targets, allow_delete, options.allow_outside_files),
         config,
     )
     plan = outcome.plan
@@ -166,25 +163,15 @@ def _apply(
     replan: bool = False,
     as_json: bool = False,
 ) -> int:
-    backend = backend_for(state_path, sandbox=sandbox is not None)
-    try:
-        missing = listing_missing_secrets(loaded, allow_outside_files=config.allow_outside_files)
-        with missing, show_progress(config.progress):
-            result = asyncio.run(
-                apply_plan(
-                    plan,
-                    loaded,
-                    backend,
-                    config,
-                    force=force,
-                    live=live,
-                    desired=desired,
-                    replan=replan,
-                )
-            )
-    finally:
-        if sandbox is not None:
-            sandbox.save()
+    result = run_engine(
+        loaded,
+        state_path,
+        sandbox,
+        config,
+        lambda backend: apply_plan(
+            plan, loaded, backend, config, force=force, live=live, desired=desired, replan=replan
+        ),
+    )
     return _report(result, plan, as_json=as_json)
 
 

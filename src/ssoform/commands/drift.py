@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
 from ssoform.commands.color import use_color
 from ssoform.commands.engine_options import (
-    backend_for,
-    listing_missing_secrets,
+    EngineArgs,
+    engine_options,
     run_config,
+    run_engine,
     sandbox_for,
-    sandbox_option,
-    state_option,
-    target_option,
 )
 from ssoform.commands.load_valid import load_valid
-from ssoform.commands.options import manifest_options, parse_vars
+from ssoform.commands.options import ManifestArgs, cert_warning_days_option, manifest_options
 from ssoform.commands.summary import step_summary_option, write_step_summary
 from ssoform.engine.drift import DEFAULT_FAIL_ON, DriftOptions, parse_fail_on
 from ssoform.engine.planner import PlanOptions
@@ -41,9 +38,7 @@ def _fail_on(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[
 
 @click.command("drift")
 @manifest_options
-@state_option
-@sandbox_option
-@target_option
+@engine_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(
     "-o",
@@ -58,22 +53,11 @@ def _fail_on(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[
     callback=_fail_on,
     help="Classes and findings that exit 2 (comma-separated; 'all' or 'none').",
 )
-@click.option(
-    "--cert-warning-days",
-    type=click.IntRange(min=0),
-    default=30,
-    show_default=True,
-    help="Report certificates expiring within this many days.",
-)
+@cert_warning_days_option("Report certificates expiring within this many days.")
 @step_summary_option
 def drift_command(
-    paths: tuple[Path, ...],
-    var_pairs: tuple[str, ...],
-    var_files: tuple[Path, ...],
-    allow_outside_files: bool,
-    state_path: Path | None,
-    sandbox: bool,
-    targets: tuple[str, ...],
+    manifest: ManifestArgs,
+    engine: EngineArgs,
     fmt: str,
     out: Path | None,
     fail_on: tuple[str, ...],
@@ -81,29 +65,27 @@ def drift_command(
     step_summary: bool,
 ) -> int:
     """Report drift: exit 0 in sync, 2 on drift or a failing finding, 1 on error."""
-    options = LoadOptions(
-        cli_vars=parse_vars(var_pairs, var_files),
-        allow_outside_files=allow_outside_files,
-        cert_warning_days=cert_warning_days,
-        expired_certificates_are_errors=False,
+    options = manifest.load_options(
+        LoadOptions(cert_warning_days=cert_warning_days, expired_certificates_are_errors=False)
     )
-    loaded = load_valid(list(paths), options)
-    session = sandbox_for(loaded, sandbox)
-    try:
-        with listing_missing_secrets(loaded, allow_outside_files=allow_outside_files):
-            report = asyncio.run(
-                make_drift(
-                    loaded,
-                    backend_for(state_path, sandbox=session is not None),
-                    run_config(allow_outside_files=allow_outside_files, sandbox=session),
-                    PlanOptions(targets=targets, allow_outside_files=allow_outside_files),
-                    DriftOptions(fail_on=fail_on, cert_warning_days=cert_warning_days),
-                    manifest_paths=[str(p) for p in paths],
-                )
-            )
-    finally:
-        if session is not None:
-            session.save()
+    loaded = load_valid(list(manifest.paths), options)
+    session = sandbox_for(loaded, engine.sandbox)
+    outside = manifest.allow_outside_files
+    config = run_config(allow_outside_files=outside, sandbox=session)
+    report = run_engine(
+        loaded,
+        engine.state_path,
+        session,
+        config,
+        lambda backend: make_drift(
+            loaded,
+            backend,
+            config,
+            PlanOptions(targets=engine.targets, allow_outside_files=outside),
+            DriftOptions(fail_on=fail_on, cert_warning_days=cert_warning_days),
+            manifest_paths=[str(p) for p in manifest.paths],
+        ),
+    )
     data = report.data()
     hint = (
         f"the JSON report `{out}`"

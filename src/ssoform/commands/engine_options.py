@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from ssoform.commands.options import gathered
+from ssoform.commands.progress import show_progress
 from ssoform.engine.backend import LocalStateBackend, StateBackend
 from ssoform.engine.postgres import PostgresStateBackend, is_url
 from ssoform.engine.progress import Progress
@@ -20,19 +24,24 @@ from ssoform.sandbox.session import DEFAULT_SANDBOX_DIR, SandboxSession
 from ssoform.transport import DEFAULT_MAX_WAIT
 
 __all__ = [
+    "EngineArgs",
     "backend_for",
+    "engine_options",
     "listing_missing_secrets",
     "max_wait_from_env",
     "parse_duration",
     "resolve_state",
     "run_config",
+    "run_engine",
     "sandbox_for",
     "sandbox_option",
+    "state_backend",
     "state_option",
     "target_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 DEFAULT_STATE = Path(".ssoform/state.json")
 
@@ -97,12 +106,11 @@ def state_option(func: F) -> F:
     )(func)
 
 
-def sandbox_option(func: F) -> F:
-    return click.option(
-        "--sandbox",
-        is_flag=True,
-        help="Run against ssoform's embedded emulators (data kept in .ssoform/sandbox/).",
-    )(func)
+sandbox_option = click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run against ssoform's embedded emulators (data kept in .ssoform/sandbox/).",
+)
 
 
 def resolve_state(path: str | Path | None, *, sandbox: bool) -> str:
@@ -128,14 +136,38 @@ def sandbox_for(loaded: LoadedManifest, flag: bool) -> SandboxSession | None:
     return None
 
 
-def target_option(func: F) -> F:
-    return click.option(
-        "--target",
-        "targets",
-        multiple=True,
-        metavar="GLOB",
-        help="Only addresses matching GLOB, e.g. 'acme/*' or '*/cloudflare-main/*' (repeatable).",
-    )(func)
+target_option = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="GLOB",
+    help="Only addresses matching GLOB, e.g. 'acme/*' or '*/cloudflare-main/*' (repeatable).",
+)
+
+
+@dataclass(frozen=True)
+class EngineArgs:
+    """Where a run reads and writes: `--state`, `--sandbox` and the `--target` globs."""
+
+    state_path: Path | None
+    sandbox: bool
+    targets: tuple[str, ...]
+
+
+def engine_options(func: F) -> F:
+    """`--state` (with its lock options), `--sandbox` and `--target`, as `engine: EngineArgs`."""
+    return state_option(sandbox_option(target_option(gathered("engine", EngineArgs)(func))))
+
+
+def _backend(state_path: str | None, sandbox: bool) -> StateBackend:
+    return backend_for(state_path, sandbox=sandbox)
+
+
+def state_backend(func: F) -> F:
+    """`--state` (with its lock options) and `--sandbox`, as `backend`, the backend they name."""
+    return state_option(
+        sandbox_option(gathered("backend", _backend, ("state_path", "sandbox"))(func))
+    )
 
 
 def backend_for(path: str | Path | None, *, sandbox: bool = False) -> StateBackend:
@@ -195,3 +227,22 @@ def listing_missing_secrets(loaded: LoadedManifest, *, allow_outside_files: bool
         raise SecretError(
             f"{exc}; every secret reference that cannot be resolved:\n{listing}"
         ) from None
+
+
+def run_engine(
+    loaded: LoadedManifest,
+    state_path: str | Path | None,
+    sandbox: SandboxSession | None,
+    config: RunConfig,
+    work: Callable[[StateBackend], Coroutine[Any, Any, T]],
+) -> T:
+    """Run `work` on the state backend the options name, showing the run's progress and naming
+    every secret it cannot resolve when it stops on one; the sandbox is saved however it ends."""
+    try:
+        backend = backend_for(state_path, sandbox=sandbox is not None)
+        missing = listing_missing_secrets(loaded, allow_outside_files=config.allow_outside_files)
+        with missing, show_progress(config.progress):
+            return asyncio.run(work(backend))
+    finally:
+        if sandbox is not None:
+            sandbox.save()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import sys
@@ -13,17 +12,15 @@ import click
 
 from ssoform.commands.color import use_color
 from ssoform.commands.engine_options import (
-    backend_for,
-    listing_missing_secrets,
+    EngineArgs,
+    engine_options,
     run_config,
+    run_engine,
     sandbox_for,
-    sandbox_option,
-    state_option,
-    target_option,
 )
 from ssoform.commands.load_valid import load_valid
-from ssoform.commands.options import manifest_options, parse_vars
-from ssoform.commands.progress import new_progress, show_progress
+from ssoform.commands.options import ManifestArgs, manifest_options
+from ssoform.commands.progress import new_progress
 from ssoform.commands.summary import (
     step_summary_option,
     write_markdown_parts,
@@ -36,7 +33,7 @@ from ssoform.engine.planner import PlanOptions
 from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import PlanOutcome, make_plan
 from ssoform.manifest.changed_since import changed_scope
-from ssoform.manifest.load import LoadedManifest, LoadOptions
+from ssoform.manifest.load import LoadedManifest
 from ssoform.report.plan import render_plan_markdown, render_plan_text
 from ssoform.sandbox.session import SandboxSession
 
@@ -78,29 +75,19 @@ def run_plan(
 ) -> PlanOutcome:
     """Plan; `recorded` are the manifest paths a saved plan names (relative to the current
     directory, where it will be applied)."""
-    try:
-        missing = listing_missing_secrets(loaded, allow_outside_files=options.allow_outside_files)
-        with missing, show_progress(config.progress):
-            outcome = asyncio.run(
-                make_plan(
-                    loaded,
-                    backend_for(state_path, sandbox=sandbox is not None),
-                    config,
-                    options,
-                    manifest_paths=recorded or [str(p) for p in paths],
-                )
-            )
-    finally:
-        if sandbox is not None:
-            sandbox.save()
-    return outcome
+    manifest_paths = recorded or [str(p) for p in paths]
+    return run_engine(
+        loaded,
+        state_path,
+        sandbox,
+        config,
+        lambda backend: make_plan(loaded, backend, config, options, manifest_paths=manifest_paths),
+    )
 
 
 @click.command("plan")
 @manifest_options
-@state_option
-@sandbox_option
-@target_option
+@engine_options
 @click.option(
     "-o",
     "--out",
@@ -128,13 +115,8 @@ def run_plan(
 )
 @step_summary_option
 def plan_command(
-    paths: tuple[Path, ...],
-    var_pairs: tuple[str, ...],
-    var_files: tuple[Path, ...],
-    allow_outside_files: bool,
-    state_path: Path | None,
-    sandbox: bool,
-    targets: tuple[str, ...],
+    manifest: ManifestArgs,
+    engine: EngineArgs,
     out: Path | None,
     as_json: bool,
     allow_delete: bool,
@@ -144,12 +126,11 @@ def plan_command(
     step_summary: bool,
 ) -> int:
     """Show what apply would change; save it with -o for a later apply."""
-    cli_vars = parse_vars(var_pairs, var_files)
-    options = LoadOptions(cli_vars=cli_vars, allow_outside_files=allow_outside_files)
-    loaded = load_valid(list(paths), options)
-    plan_options = options_for(targets, allow_delete, allow_outside_files)
+    paths, outside = manifest.paths, manifest.allow_outside_files
+    loaded = load_valid(list(paths), manifest.load_options())
+    plan_options = options_for(engine.targets, allow_delete, outside)
     if changed_since is not None:
-        if targets:
+        if engine.targets:
             raise click.UsageError("--changed-since and --target cannot be combined")
         scope = changed_scope(loaded, list(paths), changed_since)
         if scope is None:
@@ -160,16 +141,14 @@ def plan_command(
             )
         plan_options = dataclasses.replace(plan_options, only=scope)
     recorded = recorded_paths(paths, Path.cwd()) if out is not None else None
-    session = sandbox_for(loaded, sandbox)
+    session = sandbox_for(loaded, engine.sandbox)
     outcome = run_plan(
         loaded,
         paths,
-        state_path,
+        engine.state_path,
         session,
         plan_options,
-        run_config(
-            allow_outside_files=allow_outside_files, sandbox=session, progress=new_progress()
-        ),
+        run_config(allow_outside_files=outside, sandbox=session, progress=new_progress()),
         recorded,
     )
     plan = outcome.plan

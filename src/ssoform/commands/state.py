@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ssoform.commands.engine_options import backend_for, sandbox_option, state_option
+from ssoform.commands.engine_options import backend_for, state_backend, state_option
 from ssoform.engine.backend import LocalStateBackend, StateBackend, edit_state
 from ssoform.engine.postgres import PostgresStateBackend, is_url
 from ssoform.engine.state import State
@@ -26,11 +26,9 @@ def state_group() -> None:
 
 
 @state_group.command("list")
-@state_option
-@sandbox_option
-def state_list(state_path: str | None, sandbox: bool) -> int:
+@state_backend
+def state_list(backend: StateBackend) -> int:
     """List the resources ssoform manages."""
-    backend = backend_for(state_path, sandbox=sandbox)
     state = backend.read()
     if state is None:
         click.echo(f"no state at {backend.location}")
@@ -45,12 +43,11 @@ def state_list(state_path: str | None, sandbox: bool) -> int:
 
 
 @state_group.command("journal")
-@state_option
-@sandbox_option
+@state_backend
 @click.option("--last", type=click.IntRange(min=1), default=50, show_default=True)
-def state_journal(state_path: str | None, sandbox: bool, last: int) -> int:
+def state_journal(backend: StateBackend, last: int) -> int:
     """Show the last operations applied."""
-    state = backend_for(state_path, sandbox=sandbox).read()
+    state = backend.read()
     for entry in (state.journal if state else [])[-last:]:
         detail = f"  {entry.detail}" if entry.detail else ""
         click.echo(f"{entry.at}  {entry.outcome:8}  {entry.action:10}  {entry.address}{detail}")
@@ -58,12 +55,11 @@ def state_journal(state_path: str | None, sandbox: bool, last: int) -> int:
 
 
 @state_group.command("history")
-@state_option
-@sandbox_option
+@state_backend
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
-def state_history(state_path: str | None, sandbox: bool, as_json: bool) -> int:
+def state_history(backend: StateBackend, as_json: bool) -> int:
     """List every version of the state: serial, time, operation and who ran it."""
-    entries = backend_for(state_path, sandbox=sandbox).history()
+    entries = backend.history()
     if as_json:
         click.echo(json.dumps({"history": [e.model_dump() for e in entries]}, indent=2))
         return 0
@@ -74,20 +70,18 @@ def state_history(state_path: str | None, sandbox: bool, as_json: bool) -> int:
 
 @state_group.command("unlock")
 @click.argument("lock_id")
-@state_option
-@sandbox_option
-def state_unlock(lock_id: str, state_path: str | None, sandbox: bool) -> int:
+@state_backend
+def state_unlock(lock_id: str, backend: StateBackend) -> int:
     """Release a lock left by a killed process; needs the lock's id."""
-    holder = backend_for(state_path, sandbox=sandbox).unlock(lock_id)
+    holder = backend.unlock(lock_id)
     click.echo(f"released lock {holder.id} ({holder.describe()})")
     return 0
 
 
 @state_group.command("release")
 @click.argument("address")
-@state_option
-@sandbox_option
-def state_release(address: str, state_path: str | None, sandbox: bool) -> int:
+@state_backend
+def state_release(address: str, backend: StateBackend) -> int:
     """Stop protecting a resource (so a later apply may delete it)."""
     released: list[str] = []
 
@@ -101,7 +95,7 @@ def state_release(address: str, state_path: str | None, sandbox: bool) -> int:
         released.append(address)
         return {address}
 
-    edit_state(backend_for(state_path, sandbox=sandbox), "state release", release)
+    edit_state(backend, "state release", release)
     if released:
         click.echo(f"released protection of {address}")
     else:
@@ -160,15 +154,12 @@ def _destination(location: str, source: StateBackend, workspace: str | None) -> 
 @click.argument("source", metavar="OLD")
 @click.argument("destination", metavar="NEW")
 @click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
-@state_option
-@sandbox_option
-def state_mv(
-    source: str, destination: str, dry_run: bool, state_path: str | None, sandbox: bool
-) -> int:
+@state_backend
+def state_mv(source: str, destination: str, dry_run: bool, backend: StateBackend) -> int:
     """Record the object managed at OLD under the address NEW (nothing is sent)."""
     if not ADDRESS.match(destination):
         raise StateError(f"{destination!r} is not an address (TENANT/PROVIDER/SCOPE/KEY)")
-    res = backend_for(state_path, sandbox=sandbox).move(source, destination, dry_run=dry_run)
+    res = backend.move(source, destination, dry_run=dry_run)
     verb = "would move" if dry_run else "moved"
     click.echo(f"{verb} {source} -> {destination} (id {res.id}); nothing was sent")
     return 0
@@ -177,11 +168,10 @@ def state_mv(
 @state_group.command("rm")
 @click.argument("address")
 @click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
-@state_option
-@sandbox_option
-def state_rm(address: str, dry_run: bool, state_path: str | None, sandbox: bool) -> int:
+@state_backend
+def state_rm(address: str, dry_run: bool, backend: StateBackend) -> int:
     """Forget ADDRESS without deleting it: the object stays at the provider, unmanaged."""
-    res = backend_for(state_path, sandbox=sandbox).remove(address, dry_run=dry_run)
+    res = backend.remove(address, dry_run=dry_run)
     verb = "would forget" if dry_run else "forgot"
     click.echo(
         f"{verb} {address} (id {res.id}); the object stays at {res.provider}, untouched. "

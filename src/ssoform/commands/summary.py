@@ -4,24 +4,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 __all__ = ["step_summary_option", "write_markdown_parts", "write_step_summary"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-
-def step_summary_option(func: F) -> F:
-    return click.option(
-        "--github-step-summary",
-        "step_summary",
-        is_flag=True,
-        help="Also append a Markdown summary to $GITHUB_STEP_SUMMARY (when it is set).",
-    )(func)
+step_summary_option = click.option(
+    "--github-step-summary",
+    "step_summary",
+    is_flag=True,
+    help="Also append a Markdown summary to $GITHUB_STEP_SUMMARY (when it is set).",
+)
 
 
 def write_step_summary(markdown: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ssoform.commands.load_valid import loading
-from ssoform.commands.options import manifest_options, parse_vars
+from ssoform.commands.options import ManifestArgs, cert_warning_days_option, manifest_options
 from ssoform.engine.drift_model import drift_schema
 from ssoform.engine.planfile import plan_schema
 from ssoform.manifest.diagnostics import Severity, format_diagnostics
@@ -32,31 +32,19 @@ __all__ = ["schema_command", "validate_command"]
     is_flag=True,
     help="Also check that every secret reference resolves (never prints values).",
 )
-@click.option(
-    "--cert-warning-days",
-    type=click.IntRange(min=0),
-    default=30,
-    show_default=True,
-    help="Warn about certificates expiring within this many days.",
-)
+@cert_warning_days_option("Warn about certificates expiring within this many days.")
 def validate_command(
-    paths: tuple[Path, ...],
-    var_pairs: tuple[str, ...],
-    var_files: tuple[Path, ...],
-    allow_outside_files: bool,
+    manifest: ManifestArgs,
     fmt: str,
     resolve_secrets: bool,
     cert_warning_days: int,
 ) -> int:
     """Validate manifests offline: schema, templates, references and certificates."""
-    options = LoadOptions(
-        cli_vars=parse_vars(var_pairs, var_files),
-        cert_warning_days=cert_warning_days,
-        resolve_secrets=resolve_secrets,
-        allow_outside_files=allow_outside_files,
+    options = manifest.load_options(
+        LoadOptions(cert_warning_days=cert_warning_days, resolve_secrets=resolve_secrets)
     )
     with loading():
-        loaded = load_manifest(list(paths), options)
+        loaded = load_manifest(list(manifest.paths), options)
     errors = sum(1 for d in loaded.diagnostics if d.severity is Severity.ERROR)
     warnings = len(loaded.diagnostics) - errors
     rendered = format_diagnostics(loaded.diagnostics, fmt)
@@ -66,14 +54,14 @@ def validate_command(
         if rendered:
             click.echo(rendered, err=fmt == "text")
         if fmt == "text":
-            manifest = loaded.manifest
+            valid = loaded.manifest
             if errors:
                 click.echo(f"invalid: {errors} error(s), {warnings} warning(s)", err=True)
-            elif manifest is not None:
-                conns = sum(len(t.connections) for t in manifest.tenants.values())
+            elif valid is not None:
+                conns = sum(len(t.connections) for t in valid.tenants.values())
                 click.echo(
-                    f"valid: {len(manifest.tenants)} tenant(s), {conns} connection(s), "
-                    f"{len(manifest.providers)} provider instance(s), {warnings} warning(s)"
+                    f"valid: {len(valid.tenants)} tenant(s), {conns} connection(s), "
+                    f"{len(valid.providers)} provider instance(s), {warnings} warning(s)"
                 )
     return 1 if errors or loaded.manifest is None else 0
 

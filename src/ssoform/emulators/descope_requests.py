@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 
 from ssoform.emulators.descope_store import DescopeError, invalid, missing, secret_digest
-from ssoform.emulators.descope_views import OIDC_CLAIM_KEYS
+from ssoform.manifest.descope_keys import OIDC_ATTRIBUTE_KEYS, SAML_ATTRIBUTE_KEYS
 
 __all__ = [
     "OIDC",
@@ -23,13 +23,6 @@ __all__ = [
     "settings",
     "text",
 ]
-
-# Attribute mapping keys Descope accepts (OpenAPI `AttributeMapping`, `OAuthUserDataClaimsMapping`,
-# plus `phoneNumber`, which the SDKs send); any other key is dropped, as Descope does.
-SAML_ATTRIBUTE_KEYS = frozenset(
-    ["name", "email", "phoneNumber", "group", "givenName", "middleName", "familyName", "picture"]
-)
-OIDC_ATTRIBUTE_KEYS = frozenset(OIDC_CLAIM_KEYS)
 
 # Settings schemas: field name → kind (see `check`).
 _SAML_COMMON = {

@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from ssoform.manifest.descope_keys import OIDC_CLAIM_KEYS
+
 if TYPE_CHECKING:
     from ssoform.emulators.descope_store import SsoConfig, Tenant
 
-__all__ = ["OIDC_CLAIM_KEYS", "settings_view", "tenant_view"]
+__all__ = ["settings_view", "tenant_view"]
 
 _USER_MAPPING_KEYS = (
     "name",
@@ -24,22 +26,6 @@ _USER_MAPPING_KEYS = (
     "verifiedEmail",
     "verifiedPhone",
 )
-
-OIDC_CLAIM_KEYS = (
-    "loginId",
-    "username",
-    "name",
-    "email",
-    "phoneNumber",
-    "verifiedEmail",
-    "verifiedPhone",
-    "picture",
-    "givenName",
-    "middleName",
-    "familyName",
-    "group",
-)
-"""OIDC `userAttrMapping` keys, each answered (empty when unset) as the SAML mapping's are."""
 
 
 def tenant_view(tenant: Tenant, config: SsoConfig | None = None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ that same data through the templates in `ssoform/report/templates/`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -30,14 +30,7 @@ __all__ = [
 DRIFT_FORMAT_VERSION = "1.0"
 
 DriftClass = Literal["in_sync", "drifted", "missing", "unmanaged", "unverifiable", "pending"]
-CLASSES: tuple[DriftClass, ...] = (
-    "in_sync",
-    "drifted",
-    "missing",
-    "unmanaged",
-    "unverifiable",
-    "pending",
-)
+CLASSES: tuple[DriftClass, ...] = get_args(DriftClass)
 
 FindingKind = Literal[
     "certificate_expired",
@@ -53,20 +46,7 @@ FindingKind = Literal[
     "oidc_issuer_mismatch",
     "oidc_jwks_unreachable",
 ]
-FINDINGS: tuple[FindingKind, ...] = (
-    "certificate_expired",
-    "certificate_expiring",
-    "certificate_rotation",
-    "domain_conflict",
-    "duplicate_live_object",
-    "verification_failed",
-    "enabled_unverified",
-    "idp_unreachable",
-    "idp_invalid",
-    "idp_mismatch",
-    "oidc_issuer_mismatch",
-    "oidc_jwks_unreachable",
-)
+FINDINGS: tuple[FindingKind, ...] = get_args(FindingKind)
 
 
 class _Doc(BaseModel):

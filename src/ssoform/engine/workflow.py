@@ -71,6 +71,34 @@ def _check_loaded(loaded: LoadedManifest) -> None:
         raise PlanError("the manifest is not valid; run `ssoform validate` to see why")
 
 
+def _planner(
+    loaded: LoadedManifest,
+    state: State,
+    drivers: DriverSet,
+    desired: Sequence[Desired],
+    options: PlanOptions,
+    config: RunConfig,
+    resolver: SecretResolver | None,
+) -> Planner:
+    """The planner over `drivers`, telling the run's progress (if any) what it reads."""
+    assert loaded.manifest is not None
+    planner = Planner(
+        loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options, resolver
+    )
+    progress = config.progress
+    if progress is not None:
+        budgets = drivers.budgets
+        planner.on_read = lambda totals: progress.begin("reading", budgets, totals)
+    return planner
+
+
+def _stamped(plan: Plan, manifest_paths: Sequence[str], config: RunConfig) -> Plan:
+    """`plan` naming the manifest files it was made from and whether it ran in the sandbox."""
+    return plan.model_copy(
+        update={"manifest_paths": tuple(manifest_paths), "sandbox": config.sandbox is not None}
+    )
+
+
 async def make_plan(
     loaded: LoadedManifest,
     backend: StateBackend,
@@ -85,25 +113,11 @@ async def make_plan(
     state = load_state(backend, create=True)
     desired = expand_desired(loaded, config)
     async with open_drivers(loaded, config) as drivers:
-        planner = Planner(
-            loaded.manifest,
-            loaded.digest(),
-            state,
-            drivers.drivers,
-            desired,
-            options,
-            config.secrets,
-        )
-        progress = config.progress
-        if progress is not None:
-            budgets = drivers.budgets
-            planner.on_read = lambda totals: progress.begin("reading", budgets, totals)
+        planner = _planner(loaded, state, drivers, desired, options, config, config.secrets)
         plan = note_picks(await planner.plan(), binding_of(loaded, config), picks)
         stats = {n: b.stats for n, b in drivers.budgets.items()}
     return PlanOutcome(
-        plan.model_copy(
-            update={"manifest_paths": tuple(manifest_paths), "sandbox": config.sandbox is not None}
-        ),
+        _stamped(plan, manifest_paths, config),
         stats,
         planner.live,
         desired,
@@ -131,19 +145,9 @@ async def make_drift(
     desired = expand_desired(loaded, config)
     options = dataclasses.replace(options, allow_delete=False)
     async with open_drivers(loaded, config) as drivers:
-        planner = Planner(
-            loaded.manifest,
-            loaded.digest(),
-            state,
-            drivers.drivers,
-            desired,
-            options,
-            config.secrets,
-        )
+        planner = _planner(loaded, state, drivers, desired, options, config, config.secrets)
         plan, live = await planner.plan_with_live()
-        plan = plan.model_copy(
-            update={"manifest_paths": tuple(manifest_paths), "sandbox": config.sandbox is not None}
-        )
+        plan = _stamped(plan, manifest_paths, config)
         certificates = {path_to_str(p): c for p, c in loaded.certificates.items()}
         idp = IdpSide(written, readouts, binding_of(loaded, config))
         return build_report(plan, live, drivers.drivers, certificates, drift, idp)
@@ -221,13 +225,7 @@ async def _derive_again(
         allow_delete=proposal.allow_delete,
         allow_outside_files=config.allow_outside_files,
     )
-    planner = Planner(
-        loaded.manifest, loaded.digest(), state, drivers.drivers, desired, options, resolver
-    )
-    progress = config.progress
-    if progress is not None:
-        budgets = drivers.budgets
-        planner.on_read = lambda totals: progress.begin("reading", budgets, totals)
+    planner = _planner(loaded, state, drivers, desired, options, config, resolver)
     fresh = await planner.plan()
     if replan:
         differences = replan_differences(proposal, fresh)

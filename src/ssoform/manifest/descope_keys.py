@@ -10,40 +10,31 @@ from __future__ import annotations
 
 import difflib
 
-__all__ = ["OIDC_ATTRIBUTE_KEYS", "SAML_ATTRIBUTE_KEYS", "attribute_key_problem"]
+__all__ = ["OIDC_ATTRIBUTE_KEYS", "OIDC_CLAIM_KEYS", "SAML_ATTRIBUTE_KEYS", "attribute_key_problem"]
 
 SAML_ATTRIBUTE_KEYS = frozenset(
-    {
-        "name",
-        "email",
-        "phoneNumber",
-        "group",
-        "givenName",
-        "middleName",
-        "familyName",
-        "picture",
-    }
+    ("name", "email", "phoneNumber", "group", "givenName", "middleName", "familyName", "picture")
 )
 """`AttributeMapping` (SAML write shape) plus `phoneNumber` (sent by the SDKs);
 `customAttributes` is a nested map and not a manifest key."""
 
-OIDC_ATTRIBUTE_KEYS = frozenset(
-    {
-        "loginId",
-        "username",
-        "name",
-        "email",
-        "phoneNumber",
-        "verifiedEmail",
-        "verifiedPhone",
-        "picture",
-        "givenName",
-        "middleName",
-        "familyName",
-        "group",
-    }
+OIDC_CLAIM_KEYS = (
+    "loginId",
+    "username",
+    "name",
+    "email",
+    "phoneNumber",
+    "verifiedEmail",
+    "verifiedPhone",
+    "picture",
+    "givenName",
+    "middleName",
+    "familyName",
+    "group",
 )
-"""`OAuthUserDataClaimsMapping` (OIDC `userAttrMapping`) plus `phoneNumber` (SDKs)."""
+"""`OAuthUserDataClaimsMapping` (OIDC `userAttrMapping`) plus `phoneNumber` (SDKs), in the
+order Descope answers them."""
+OIDC_ATTRIBUTE_KEYS = frozenset(OIDC_CLAIM_KEYS)
 
 
 def attribute_key_problem(key: str, protocol: str) -> str | None:

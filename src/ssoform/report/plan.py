@@ -79,13 +79,13 @@ def _code(value: Any) -> str:
     return f"`{text}`"
 
 
+_INERT = str.maketrans({"[": "\\[", "]": "\\]", "*": "\\*", "_": "\\_", "@": "@\u2060"})
+
+
 def _prose(value: Any) -> str:
     """Text from a plan (a driver's note, a blocked reason) as inert Markdown: no HTML, no
     links, and no `@name` that GitHub would turn into a mention (a word joiner follows `@`)."""
-    text = markdown_text(value)
-    for raw, safe in (("[", "\\["), ("]", "\\]"), ("*", "\\*"), ("_", "\\_"), ("@", "@\u2060")):
-        text = text.replace(raw, safe)
-    return text
+    return markdown_text(value).translate(_INERT)
 
 
 def _value(value: Any) -> str:

@@ -77,12 +77,14 @@ def _breakable(value: Any) -> Markup:
     return Markup(text)  # noqa: S704 - escaped above; only <wbr /> is added
 
 
+_TABLE_CELL = str.maketrans(
+    {"\r": " ", "\n": " ", "&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "`": "'"}
+)
+
+
 def markdown_text(value: Any) -> str:
     """Text safe inside a Markdown table cell: no raw HTML, pipes or line breaks."""
-    text = str(value).replace("\r", " ").replace("\n", " ")
-    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|"), ("`", "'")):
-        text = text.replace(raw, safe)
-    return text
+    return str(value).translate(_TABLE_CELL)
 
 
 def _value(value: Any) -> str:

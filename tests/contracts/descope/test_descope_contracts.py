@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from descope_manifest import descope_manifest, okta
 from emulated import Harness
 from manifest.certgen import make_pem
 from ssoform.emulators.descope import DescopeStore, create_app
@@ -18,24 +19,8 @@ SHAPES = json.loads((Path(__file__).parent / "shapes.json").read_text())
 DEFINITIONS: dict[str, Any] = SHAPES["definitions"]
 CALLS: dict[str, Any] = SHAPES["calls"]
 
-MANIFEST = """
-version: 1
-providers:
-  ds: {type: descope, project_id: P2emulator, management_key: {env: DS_KEY}}
-identity_providers:
-  okta:
-    kind: okta
-    saml:
-      metadata_url: https://acme.okta.com/app/exk1/sso/saml/metadata
-      entity_id: http://www.okta.com/exk1
-      sso_url: https://acme.okta.com/app/exk1/sso/saml
-      certificate: {file: idp.pem}
-      additional_certificates: [{file: idp.pem}]
-    oidc:
-      issuer: https://acme.okta.com
-      client_id: 0oa1abc
-      client_secret: {env: OKTA_SECRET}
-tenants:
+MANIFEST = descope_manifest(
+    """\
   acme:
     domains: [acme.com]
     idp: okta
@@ -62,7 +47,9 @@ tenants:
     idp: okta
     connections:
       - {provider: ds, tenant_id: T2globex, protocol: saml-metadata}
-"""
+""",
+    idps=okta(saml_extra=["additional_certificates: [{file: idp.pem}]"]),
+)
 
 
 class Recorder:
