@@ -12,7 +12,8 @@ client secret and the SAML SP keys are never returned: write-only, compared thro
 fingerprints. A configuration is always updated in place (recreating a SAML one would change its
 ACS URL); disabling uses the authtype call (experimental) and keeps the configuration. Long
 project ids carry a region, which picks the API host. The configure call's body is built in
-`descope_configure`, the error shape and the authtype calls are `descope_api`'s.
+`descope_configure`, the error shape and the authtype calls are `descope_api`'s, and what is read
+becomes one canonical object in `descope_read`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ssoform.drivers.base import (
 from ssoform.drivers.descope_api import DescopeApi
 from ssoform.drivers.descope_configure import configure_request
 from ssoform.drivers.descope_manifest import DEFAULT, imported
-from ssoform.drivers.descope_settings import kept_oidc, kept_saml
+from ssoform.drivers.descope_read import cert_id, live, mappings, unconfigured
 from ssoform.drivers.http import HttpDriver
 from ssoform.errors import DriverError
 from ssoform.manifest.certificates import parse_pem
@@ -98,7 +99,7 @@ class DescopeDriver(HttpDriver):
             "protocol": connection.protocol,
             "enabled": connection.enabled,
             "domains": sorted(ctx.domains),
-            "role_mappings": _mappings(
+            "role_mappings": mappings(
                 [{"groups": m.groups, "role": m.role} for m in connection.role_mappings]
             ),
             "attribute_mapping": dict(sorted(connection.attribute_mapping.items())),
@@ -122,7 +123,7 @@ class DescopeDriver(HttpDriver):
                     secrets[name] = ref
             if payload.get("additional_pems"):
                 fields["additional_certificates"] = [
-                    _cert_id(pem) for pem in payload["additional_pems"]
+                    cert_id(pem) for pem in payload["additional_pems"]
                 ]
         write_only = {"display_name": connection.display_name} if connection.sso_id else {}
         return [
@@ -153,9 +154,9 @@ class DescopeDriver(HttpDriver):
         if not isinstance(items, list):
             raise DriverError(self.name, call, "answer has no SSOSettings list")
         return [
-            _live(scope, item)
+            live(scope, item)
             for item in items
-            if isinstance(item, Mapping) and not _unconfigured(item)
+            if isinstance(item, Mapping) and not unconfigured(item)
         ]
 
     # --- writing ---------------------------------------------------------------------------
@@ -264,23 +265,7 @@ class DescopeDriver(HttpDriver):
         return imported(live)
 
 
-# --- canonical shapes -------------------------------------------------------------------------
-
-
-def _mappings(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    normal = [{"groups": sorted(set(i["groups"])), "role": i["role"]} for i in items]
-    return sorted(normal, key=lambda m: (m["role"], m["groups"]))
-
-
-def _cert_id(text: str) -> str:
-    """What is compared of a certificate: its SHA-256 fingerprint and subject, not the PEM."""
-    if not text.strip():
-        return ""
-    try:
-        info = parse_pem(text)
-    except ValueError:
-        return "unparsable certificate"
-    return f"sha256:{info.sha256} ({info.subject}, expires {info.not_after:%Y-%m-%d})"
+# --- canonical shapes (the manifest side; the read side is `descope_read`) ------------------
 
 
 def _saml_fields(
@@ -296,7 +281,7 @@ def _saml_fields(
     fields = {
         "idp_url": saml.sso_url or "",
         "entity_id": saml.entity_id or "",
-        "certificate": _cert_id(pem),
+        "certificate": cert_id(pem),
     }
     extra = [_pem_text(c, base) for c in saml.additional_certificates]
     return fields, {"certificate_pem": pem.strip(), "additional_pems": extra}
@@ -321,113 +306,3 @@ def _oidc_fields(idp: IdentityProvider) -> dict[str, Any]:
         "jwks_url": oidc.jwks_url or "",
         "scopes": list(oidc.scopes),
     }
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _read_mappings(raw: Any) -> list[dict[str, Any]]:
-    found = []
-    for item in _list(raw):
-        role = _text(_map(_map(item).get("role")).get("name"))
-        groups = [str(g) for g in _list(_map(item).get("groups"))]
-        found.append({"groups": groups, "role": role})
-    return _mappings(found)
-
-
-def _unconfigured(item: Mapping[str, Any]) -> bool:
-    """A tenant's default configuration exists even when nothing was ever configured, so an
-    unconfigured one is no object. A named configuration exists only once created: reported
-    as it is, so that one whose create was cut short is adopted, not created again."""
-    if _text(item.get("ssoId")):
-        return False
-    saml, oidc = _map(item.get("saml")), _map(item.get("oidc"))
-    auth_type = _text(_map(item.get("tenant")).get("authType")) or "none"
-    configured = (
-        _text(saml.get("idpSSOUrl"))
-        or _text(saml.get("idpMetadataUrl"))
-        or _text(saml.get("idpEntityId"))
-        or _text(oidc.get("clientId"))
-    )
-    return auth_type == "none" and not configured
-
-
-def _protocol(auth_type: str, saml: Mapping[str, Any], oidc: Mapping[str, Any]) -> str:
-    """The current protocol is the tenant's `authType`; settings of the other protocol stay
-    stored after a switch and decide nothing. Disabled (`none`), it is inferred from what is
-    stored: OIDC only when no SAML settings are."""
-    metadata = "saml-metadata" if _text(saml.get("idpMetadataUrl")) else "saml"
-    if auth_type == "oidc":
-        return "oidc"
-    if auth_type == "saml":
-        return metadata
-    saml_set = any(_text(saml.get(k)) for k in ("idpSSOUrl", "idpMetadataUrl", "idpEntityId"))
-    return "oidc" if _text(oidc.get("clientId")) and not saml_set else metadata
-
-
-def _live(scope: str, item: Mapping[str, Any]) -> Live:
-    tenant, saml, oidc = _map(item.get("tenant")), _map(item.get("saml")), _map(item.get("oidc"))
-    key = _text(item.get("ssoId")) or DEFAULT
-    auth_type = _text(tenant.get("authType")) or "none"
-    protocol = _protocol(auth_type, saml, oidc)
-    source = oidc if protocol == "oidc" else saml
-    attrs = _map(
-        oidc.get("userAttrMapping") if protocol == "oidc" else saml.get("attributeMapping")
-    )
-    fields: dict[str, Any] = {
-        "protocol": protocol,
-        "enabled": auth_type != "none",
-        "domains": sorted(str(d).lower() for d in _list(tenant.get("domains"))),
-        "role_mappings": _read_mappings(source.get("groupsMapping")),
-        "attribute_mapping": dict(
-            sorted((str(k), v) for k, v in attrs.items() if isinstance(v, str) and v)
-        ),
-        "default_roles": sorted(str(r) for r in _list(source.get("defaultSSORoles"))),
-        "groups_priority": [str(g) for g in _list(source.get("groupsPriority"))],
-    }
-    if protocol == "oidc":
-        fields["oidc"] = {
-            "issuer": _text(oidc.get("issuer")),
-            "client_id": _text(oidc.get("clientId")),
-            "authorization_url": _text(oidc.get("authUrl")),
-            "token_url": _text(oidc.get("tokenUrl")),
-            "userinfo_url": _text(oidc.get("userDataUrl")),
-            "jwks_url": _text(oidc.get("JWKsUrl")),
-            "scopes": [str(s) for s in _list(oidc.get("scope"))],
-        }
-    else:
-        fields["redirect_url"] = _text(saml.get("redirectUrl"))
-        fields["subject_name_id_format"] = _text(saml.get("subjectNameIdFormat"))
-        if protocol == "saml-metadata":
-            fields["saml"] = {"metadata_url": _text(saml.get("idpMetadataUrl"))}
-        else:
-            fields["saml"] = {
-                "idp_url": _text(saml.get("idpSSOUrl")),
-                "entity_id": _text(saml.get("idpEntityId")),
-                "certificate": _cert_id(_text(saml.get("idpCertificate"))),
-            }
-            fields["additional_certificates"] = [
-                _cert_id(_text(c)) for c in _list(saml.get("idpAdditionalCertificates"))
-            ]
-    status = {
-        "auth_type": auth_type,
-        "ambiguous_protocol": auth_type == "none"
-        and bool(_text(oidc.get("clientId")))
-        and protocol != "oidc",
-        "certificate_pem": _text(saml.get("idpCertificate")),
-        "kept": {
-            "saml": kept_saml(saml, metadata=False),
-            "saml-metadata": kept_saml(saml, metadata=True),
-            "oidc": kept_oidc(oidc),
-        },
-    }
-    return Live(scope=scope, key=key, id=key, fields=fields, status=status)
