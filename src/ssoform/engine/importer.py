@@ -32,7 +32,6 @@ from ssoform.engine.import_values import (
 )
 from ssoform.engine.wiring import RunConfig, open_drivers
 from ssoform.errors import SsoformError
-from ssoform.manifest.checks import connection_domains, connection_keys
 from ssoform.manifest.emit import Path, emit_yaml
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest, Tenant
@@ -137,7 +136,7 @@ def _declarations(manifest: Manifest) -> dict[tuple[str, str, str], _Declared]:
     found: dict[tuple[str, str, str], _Declared] = {}
     for tname, tenant in manifest.tenants.items():
         for conn in tenant.connections:
-            for scope, key in connection_keys(manifest, tenant, conn):
+            for scope, key in conn.live_keys(manifest, tenant):
                 found.setdefault((conn.provider, scope, key), _Declared(tname, tenant, conn))
     return found
 
@@ -185,7 +184,7 @@ class _Builder:
         declared = self.declared.get((name, obj.scope, obj.key))
         if declared is not None:
             tenant = declared.tenant
-            own = connection_domains(declared.body, declared.connection)
+            own = declared.connection.email_domains(declared.body)
             if "connection.domains" in imported.unreadable or not imported.domains:
                 imported = Imported(
                     imported.connection, tuple(own), imported.idp, imported.unreadable

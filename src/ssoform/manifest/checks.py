@@ -22,8 +22,6 @@ from ssoform.manifest.provider_types import ProviderType, ProviderTypes
 __all__ = [
     "Finding",
     "Unchecked",
-    "connection_domains",
-    "connection_keys",
     "cross_check",
     "declared_addresses",
     "duplicate_spellings",
@@ -55,18 +53,6 @@ class Unchecked:
 
     def has_idp(self, name: str) -> bool:
         return self.everything or name in self.identity_providers
-
-
-def connection_domains(tenant: Tenant, conn: ConnectionBase) -> list[str]:
-    """The email domains a connection serves: its own list, else the tenant's."""
-    return conn.email_domains(tenant)
-
-
-def connection_keys(
-    manifest: Manifest, tenant: Tenant, conn: ConnectionBase
-) -> list[tuple[str, str]]:
-    """The (scope, key) pairs of the live objects a connection declares."""
-    return conn.live_keys(manifest, tenant)
 
 
 def cross_check(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -11,7 +10,7 @@ from starlette.applications import Starlette
 
 from ssoform.errors import SsoformError
 from ssoform.manifest.models import Manifest
-from ssoform.manifest.provider_types import ProviderType, ProviderTypes, load_ref
+from ssoform.manifest.provider_types import PluginError, ProviderType, ProviderTypes, load_ref
 from ssoform.sandbox.seeds import seed_nothing
 
 __all__ = ["EmulatorKind", "JsonStore", "kind_for", "known_kinds"]
@@ -41,8 +40,11 @@ class EmulatorKind:
     """What follows host:port in the served emulator's base URL for the driver."""
     seed: Seeder
 
+    origin: str = "built in"
+    """Where the provider type came from (named when its emulator cannot be loaded)."""
+
     def new_store(self, data: dict[str, Any] | None) -> JsonStore:
-        cls = getattr(importlib.import_module(self.module), self.store_class)
+        cls = self._load(self.store_class)
         store: JsonStore = cls()
         if data is not None:
             store.load_json(data)
@@ -51,9 +53,24 @@ class EmulatorKind:
     def app(self, store: JsonStore, config: Any, **options: Any) -> Starlette:
         """The emulator app over `store`; `options` are more `create_app` keywords (for example
         `rate_limit` and `rate_window`)."""
-        create_app = importlib.import_module(self.module).create_app
+        create_app = self._load("create_app")
         app: Starlette = create_app(store=store, **self.app_options(config), **options)
         return app
+
+    def _load(self, attr: str) -> Any:
+        return _loaded(f"{self.module}:{attr}", self.type_name, self.origin)
+
+
+def _loaded(ref: str, type_name: str, origin: str) -> Any:
+    """The object `ref` names, or a one-line error naming the provider type and its origin (a
+    plugin's emulator or seed that fails to import is the plugin's fault, never a traceback)."""
+    try:
+        return load_ref(ref)
+    except Exception as exc:
+        raise PluginError(
+            f"the emulator of provider type {type_name!r} ({origin}) cannot be loaded: "
+            f"{ref}: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def _kind(record: ProviderType) -> EmulatorKind:
@@ -74,7 +91,8 @@ def _kind(record: ProviderType) -> EmulatorKind:
         credentials=lambda _config: dict(credentials),
         app_options=app_options,
         base_path=spec.base_path,
-        seed=load_ref(spec.seed) if spec.seed else seed_nothing,
+        seed=_loaded(spec.seed, record.name, record.origin) if spec.seed else seed_nothing,
+        origin=record.origin,
     )
 
 
