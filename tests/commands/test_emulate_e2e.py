@@ -5,74 +5,45 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from served import start_emulators
+
 CANARY = "canary-e2e-oidc-secret-5d1c"
 
 
-def _free_port_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = first.getsockname()[1]
-        if port > 65000:
-            continue
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return int(port)
-    raise RuntimeError("no free pair of ports")
-
-
-def _wait_for(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"emulator on port {port} did not start")
+MANIFEST = """
+version: 1
+providers:
+  cf:
+    type: cloudflare
+    api_token: {{env: CF_TOKEN}}{cf_url}
+  ds:
+    type: descope
+    project_id: P2emulator
+    management_key: {{env: DS_KEY}}{ds_url}
+identity_providers:
+  okta:
+    kind: okta
+    oidc: {{issuer: https://acme.okta.com, client_id: abc, client_secret: {{env: OKTA}}}}
+tenants:
+  acme:
+    domains: [acme.com]
+    idp: okta
+    connections:
+      - {{provider: cf, account_id: 023e105f4ecef8ad9ca31a8372d0c353, enabled: false}}
+      - {{provider: ds, tenant_id: T2acme, protocol: oidc}}
+"""
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
-    port = _free_port_pair()
-    manifest = tmp_path / "manifest.yaml"
-    manifest.write_text(
-        textwrap.dedent(f"""
-        version: 1
-        providers:
-          cf:
-            type: cloudflare
-            api_token: {{env: CF_TOKEN}}
-            base_url: http://127.0.0.1:{port}/client/v4
-          ds:
-            type: descope
-            project_id: P2emulator
-            management_key: {{env: DS_KEY}}
-            base_url: http://127.0.0.1:{port + 1}
-        identity_providers:
-          okta:
-            kind: okta
-            oidc: {{issuer: https://acme.okta.com, client_id: abc, client_secret: {{env: OKTA}}}}
-        tenants:
-          acme:
-            domains: [acme.com]
-            idp: okta
-            connections:
-              - {{provider: cf, account_id: 023e105f4ecef8ad9ca31a8372d0c353, enabled: false}}
-              - {{provider: ds, tenant_id: T2acme, protocol: oidc}}
-        """)
-    )
     env = {
         **os.environ,
         "CF_TOKEN": "cf-emulator-token",
@@ -81,19 +52,17 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
         "SSOFORM_STATE": str(tmp_path / "state.json"),
         "NO_COLOR": "1",
     }
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "ssoform", "emulate", "--port", str(port)),
-            *("--only", "cloudflare", "--only", "descope", "--seed", str(manifest)),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    # The emulators seed their estate from the manifest before it points at their ports.
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(textwrap.dedent(MANIFEST.format(cf_url="", ds_url="")))
+    server, ports = start_emulators(
+        ["--only", "cloudflare", "--only", "descope", "--seed", str(seed)], env
     )
     try:
-        _wait_for(port, time.monotonic() + 20)
-        _wait_for(port + 1, time.monotonic() + 20)
+        manifest = tmp_path / "manifest.yaml"
+        cf_url = f"\n    base_url: http://127.0.0.1:{ports['cloudflare']}/client/v4"
+        ds_url = f"\n    base_url: http://127.0.0.1:{ports['descope']}"
+        manifest.write_text(textwrap.dedent(MANIFEST.format(cf_url=cf_url, ds_url=ds_url)))
         yield manifest, env
     finally:
         server.send_signal(signal.SIGTERM)
@@ -101,6 +70,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
             server.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.communicate()
 
 
 def _ssoform(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
