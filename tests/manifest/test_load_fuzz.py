@@ -34,6 +34,7 @@ def _load(tmp_path: Path, raw: bytes) -> LoadedManifest:
     return loaded
 
 
+@pytest.mark.slow  # 250 examples, like every fuzz test here
 @FUZZ
 @given(st.binary(max_size=2048))
 def test_random_bytes(tmp_path: Path, raw: bytes) -> None:
@@ -55,6 +56,7 @@ _YAMLISH = st.lists(
 ).map("".join)  # fmt: skip
 
 
+@pytest.mark.slow
 @FUZZ
 @given(_YAMLISH)
 def test_yamlish_text(tmp_path: Path, text: str) -> None:
