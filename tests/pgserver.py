@@ -72,12 +72,19 @@ class PgServer:
         return psycopg.connect(self.url(), autocommit=True)
 
 
+MEMORY_DIR_FREE = 2 * 1024**3
+"""Free bytes `/dev/shm` must have to hold the server (a container's default 64 MB does not)."""
+
+
 def _memory_dir() -> str | None:
-    """Linux's shared-memory file system where there is one: the server's files (a database per
-    test) are written, and removed after the session, in memory instead of on disk (removing them
-    from disk took 20 s on a busy machine). None: the usual temporary directory."""
+    """Linux's shared-memory file system where there is one with room: the server's files (a
+    database per test) are written, and removed after the session, in memory instead of on disk
+    (removing them from disk took 20 s on a busy machine). None: the usual temporary directory."""
     shm = Path("/dev/shm")
-    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else None
+    if not shm.is_dir() or not os.access(shm, os.W_OK | os.X_OK):
+        return None
+    found = os.statvfs(shm)
+    return str(shm) if found.f_bavail * found.f_frsize >= MEMORY_DIR_FREE else None
 
 
 def _run_as(user: str | None, args: list[str]) -> None:
