@@ -22,14 +22,24 @@ from ssoform.engine.wiring import RunConfig
 from ssoform.engine.workflow import apply_plan, make_drift, make_plan
 from ssoform.manifest.load import LoadedManifest, load_manifest
 from ssoform.sandbox.idp import seed_idps
+from ssoform.transport import SYSTEM_CLOCK, Clock
 
 
 class Harness:
     """A manifest, a state file and emulator apps keyed by provider instance name."""
 
-    def __init__(self, root: Path, apps: dict[str, Starlette], manifest: str) -> None:
+    def __init__(
+        self,
+        root: Path,
+        apps: dict[str, Starlette],
+        manifest: str,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.root = root
         self.apps = apps
+        self.clock = clock
+        """What the runs' budgets and transports wait on (a test's clock asserts the waits)."""
         self.path = root / "manifest.yaml"
         self.backend = LocalStateBackend(root / "state.json")
         self.idps = IdpStore()
@@ -52,6 +62,7 @@ class Harness:
             transport_factory=lambda name, _type, _cfg: emulator_transport(self.apps[name]),
             backoff=False,
             idp_transport=emulator_transport(create_idp_app(self.idps)),
+            clock=self.clock,
         )
 
     async def plan(self, **options: Any) -> Plan:

@@ -1,5 +1,10 @@
 """A real PostgreSQL server for the tests: initdb + pg_ctl from the machine's server binaries,
-in a temporary directory, on a free port, stopped and removed after the session.
+in a temporary directory, on a free port, stopped and removed after the session (one per pytest
+process: each xdist worker has its own).
+
+PostgreSQL cannot listen on port 0 and say which port it got, so the port is one the system
+handed out and released just before; when another process takes it in between, the server fails
+to bind and starts again on another (`PORT_TRIES`).
 
 Run as root (CI), the server runs as the unprivileged `postgres` account, which PostgreSQL
 requires. Where the binaries are missing, the tests fail under CI (never a silent skip) and are
@@ -41,7 +46,12 @@ def find_bindir() -> Path | None:
     return Path(found).parent if found else None
 
 
-def _free_port() -> int:
+PORT_TRIES = 5
+"""Starts tried, each on another port, before giving up on a port taken meanwhile."""
+
+
+def _released_port() -> int:
+    """A port nothing listens on just now (the system's pick for port 0, then released)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -62,6 +72,21 @@ class PgServer:
         return psycopg.connect(self.url(), autocommit=True)
 
 
+MEMORY_DIR_FREE = 2 * 1024**3
+"""Free bytes `/dev/shm` must have to hold the server (a container's default 64 MB does not)."""
+
+
+def _memory_dir() -> str | None:
+    """Linux's shared-memory file system where there is one with room: the server's files (a
+    database per test) are written, and removed after the session, in memory instead of on disk
+    (removing them from disk took 20 s on a busy machine). None: the usual temporary directory."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not os.access(shm, os.W_OK | os.X_OK):
+        return None
+    found = os.statvfs(shm)
+    return str(shm) if found.f_bavail * found.f_frsize >= MEMORY_DIR_FREE else None
+
+
 def _run_as(user: str | None, args: list[str]) -> None:
     result = subprocess.run(
         args, user=user, capture_output=True, text=True, check=False, timeout=120
@@ -78,7 +103,7 @@ def running_server() -> Iterator[PgServer]:
             pytest.fail(INSTALL_HINT, pytrace=False)
         pytest.skip(INSTALL_HINT)
     user = "postgres" if os.geteuid() == 0 else None
-    root = Path(tempfile.mkdtemp(prefix="ssoform-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="ssoform-pg-", dir=_memory_dir()))
     try:
         if user is not None:
             account = pwd.getpwnam(user)
@@ -97,24 +122,39 @@ def running_server() -> Iterator[PgServer]:
                 *("--auth", "scram-sha-256", "--encoding", "UTF8", "--no-sync"),
             ],
         )
-        port = _free_port()
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' "
-            "-c fsync=off -c max_connections=200"
-        )
-        _run_as(
-            user,
-            [
-                str(bindir / "pg_ctl"),
-                *("-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"),
-            ],
-        )
+        port = _start(user, bindir, data, root / "log")
         try:
             yield PgServer("127.0.0.1", port, "ssoform", password)
         finally:
             _run_as(user, [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _start(user: str | None, bindir: Path, data: Path, log: Path) -> int:
+    """Start the server on a released port; another one when that port was taken meanwhile."""
+    for attempt in range(PORT_TRIES):
+        port = _released_port()
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' "
+            "-c fsync=off -c max_connections=200"
+        )
+        try:
+            _run_as(
+                user,
+                [
+                    str(bindir / "pg_ctl"),
+                    *("-D", str(data), "-o", options, "-l", str(log), "-w", "start"),
+                ],
+            )
+        except RuntimeError:
+            taken = log.exists() and "already in use" in log.read_text(errors="replace")
+            if not taken or attempt == PORT_TRIES - 1:
+                raise
+            log.unlink()
+            continue
+        return port
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -76,20 +76,37 @@ class Served:
     ds: str
 
 
-def free_port_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-        if port > 65000:
-            continue
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free pair of ports")
+ANNOUNCED = re.compile(r"(?P<type>[a-z]+) +http://127\.0\.0\.1:(?P<port>\d+)\S*  ")
+"""A line `ssoform emulate` prints for each emulator: its type, then its base URL."""
+
+
+def start_emulators(
+    args: list[str], env: dict[str, str]
+) -> tuple[subprocess.Popen[str], dict[str, int]]:
+    """Start `ssoform emulate --port 0 ARGS` (each emulator on a port the system picks, so two
+    test runs never collide) and return it with the port of each emulator, as it printed them.
+    The sockets listen before the ports are printed."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ssoform", "emulate", "--port", "0", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    ports: dict[str, int] = {}
+    assert server.stdout is not None
+    for line in server.stdout:
+        found = ANNOUNCED.match(line)
+        if found is None:
+            break
+        ports[found["type"]] = int(found["port"])
+        if len(ports) == args.count("--only"):
+            break
+    if len(ports) != args.count("--only"):
+        server.kill()
+        raise RuntimeError(f"ssoform emulate did not start: {server.communicate()[1][-2000:]}")
+    return server, ports
 
 
 def get_json(url: str) -> Any:
@@ -117,15 +134,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 
 def serve(tmp_path: Path, state: str, *, latency: float = 0.05) -> Iterator[Served]:
-    """Start the emulators for the manifest written in `tmp_path`; stop them after."""
-    port = free_port_pair()
-    text = MANIFEST.format(
-        port=port, ds_port=port + 1, domains=", ".join(DOMAINS), account=ACCOUNT
-    ) + "".join(
-        DESCOPE_TENANT.format(name=f"t{i}", tenant=tenant) for i, tenant in enumerate(TENANTS)
-    )
-    manifest = tmp_path / "manifest.yaml"
-    manifest.write_text(textwrap.dedent(text))
+    """Start the emulators and write a manifest for them in `tmp_path`; stop them after."""
     seed = tmp_path / "descope-seed.json"  # the tenants exist; none has SSO configured
     seed.write_text(json.dumps({"tenants": [{"id": t, "name": t} for t in TENANTS]}))
     env = {
@@ -140,20 +149,25 @@ def serve(tmp_path: Path, state: str, *, latency: float = 0.05) -> Iterator[Serv
         ),
         "NO_COLOR": "1",
     }
-    server = subprocess.Popen(
+    server, ports = start_emulators(
         [
-            *(sys.executable, "-m", "ssoform", "emulate", "--port", str(port)),
             *("--only", "cloudflare", "--only", "descope", "--latency", str(latency)),
             *("--store", f"descope={seed}"),
         ],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        env,
     )
     try:
-        cf, ds = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
+        text = MANIFEST.format(
+            port=ports["cloudflare"],
+            ds_port=ports["descope"],
+            domains=", ".join(DOMAINS),
+            account=ACCOUNT,
+        ) + "".join(
+            DESCOPE_TENANT.format(name=f"t{i}", tenant=tenant) for i, tenant in enumerate(TENANTS)
+        )
+        manifest = tmp_path / "manifest.yaml"
+        manifest.write_text(textwrap.dedent(text))
+        cf, ds = f"http://127.0.0.1:{ports['cloudflare']}", f"http://127.0.0.1:{ports['descope']}"
         wait_until_serving(server, [cf, ds])
         yield Served(manifest, state, env, cf, ds)
     finally:

@@ -42,11 +42,12 @@ class Repo:
     def __init__(self, served: Served) -> None:
         self.served = served
         self.port = int(served.cf.rsplit(":", 1)[1])
+        self.ds_port = int(served.ds.rsplit(":", 1)[1])
 
     def text(self, domains: list[str], tenants: list[int]) -> str:
         return MANIFEST.format(
             port=self.port,
-            ds_port=self.port + 1,
+            ds_port=self.ds_port,
             domains=", ".join(domains),
             account=ACCOUNT,
         ) + "".join(DESCOPE_TENANT.format(name=f"t{i}", tenant=TENANTS[i]) for i in tenants)

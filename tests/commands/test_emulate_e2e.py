@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,59 +13,55 @@ from pathlib import Path
 import pytest
 
 from sandbox_cli import run_cli
-from served import free_port_pair, wait_until_serving
+from served import start_emulators
 
 CANARY = "canary-e2e-oidc-secret-5d1c"
 
 
+MANIFEST = """
+version: 1
+providers:
+  cf:
+    type: cloudflare
+    api_token: {{env: CF_TOKEN}}{cf_url}
+  ds:
+    type: descope
+    project_id: P2emulator
+    management_key: {{env: DS_KEY}}{ds_url}
+identity_providers:
+  okta:
+    kind: okta
+    oidc: {{issuer: https://acme.okta.com, client_id: abc, client_secret: {{env: OKTA}}}}
+tenants:
+  acme:
+    domains: [acme.com]
+    idp: okta
+    connections:
+      - {{provider: cf, account_id: 023e105f4ecef8ad9ca31a8372d0c353, enabled: false}}
+      - {{provider: ds, tenant_id: T2acme, protocol: oidc}}
+"""
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
-    port = free_port_pair()
-    manifest = tmp_path / "manifest.yaml"
-    manifest.write_text(
-        textwrap.dedent(f"""
-        version: 1
-        providers:
-          cf:
-            type: cloudflare
-            api_token: {{env: CF_TOKEN}}
-            base_url: http://127.0.0.1:{port}/client/v4
-          ds:
-            type: descope
-            project_id: P2emulator
-            management_key: {{env: DS_KEY}}
-            base_url: http://127.0.0.1:{port + 1}
-        identity_providers:
-          okta:
-            kind: okta
-            oidc: {{issuer: https://acme.okta.com, client_id: abc, client_secret: {{env: OKTA}}}}
-        tenants:
-          acme:
-            domains: [acme.com]
-            idp: okta
-            connections:
-              - {{provider: cf, account_id: 023e105f4ecef8ad9ca31a8372d0c353, enabled: false}}
-              - {{provider: ds, tenant_id: T2acme, protocol: oidc}}
-        """)
-    )
     env = {
         "CF_TOKEN": "cf-emulator-token",
         "DS_KEY": "descope-emulator-key",
         "OKTA": CANARY,
         "SSOFORM_STATE": str(tmp_path / "state.json"),
     }
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "ssoform", "emulate", "--port", str(port)),
-            *("--only", "cloudflare", "--only", "descope", "--seed", str(manifest)),
-        ],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    # The emulators seed their estate from the manifest before it points at their ports.
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(textwrap.dedent(MANIFEST.format(cf_url="", ds_url="")))
+    server, ports = start_emulators(
+        ["--only", "cloudflare", "--only", "descope", "--seed", str(seed)],
+        {**os.environ, "NO_COLOR": "1", **env},
     )
     try:
-        wait_until_serving(server, [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"])
+        manifest = tmp_path / "manifest.yaml"
+        cf_url = f"\n    base_url: http://127.0.0.1:{ports['cloudflare']}/client/v4"
+        ds_url = f"\n    base_url: http://127.0.0.1:{ports['descope']}"
+        manifest.write_text(textwrap.dedent(MANIFEST.format(cf_url=cf_url, ds_url=ds_url)))
         yield manifest, env
     finally:
         server.send_signal(signal.SIGTERM)
@@ -74,6 +69,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
             server.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.communicate()
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from sandbox_cli import copy_examples, run_cli
@@ -28,6 +29,7 @@ def _actions(tmp_path: Path, directory: str) -> dict[str, str]:
     return {c["address"]: c["action"] for c in plan["resource_changes"]}
 
 
+@pytest.mark.slow  # the whole sandbox end to end: six processes, seconds each
 def test_import_of_the_whole_sandbox_into_an_empty_directory_plans_no_change(
     tmp_path: Path,
 ) -> None:

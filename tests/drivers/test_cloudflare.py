@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from clocks import ManualClock
 from emulated import Harness, actions
 from ssoform.emulators.base import FaultConfig
 from ssoform.emulators.cloudflare import CloudflareStore, create_app
+from ssoform.engine.limits import slack_for
 
 ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
 ADDR = f"acme/cf/{ACCOUNT}/acme.com"
@@ -130,16 +132,26 @@ async def test_disabling_reads_the_array_answer(h: Harness, store: CloudflareSto
     assert actions(await h.plan()) == {ADDR: "no-op"}
 
 
-async def test_retries_through_429_bursts_and_5xx(h: Harness) -> None:
+async def test_retries_through_429_bursts_and_5xx(
+    tmp_path: Path, store: CloudflareStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CF_TOKEN", "cf-emulator-token")
+    clock = ManualClock()
+    h = Harness(tmp_path, {"cf": create_app(store=store, clock=clock)}, MANIFEST, clock=clock)
     emulator = h.apps["cf"].state.emulator
     emulator.configure(FaultConfig(burst_429=2, seed=1))
     plan = await h.plan()
     assert actions(plan) == {ADDR: "create"}
     assert emulator.answers[429] == 2
+    # Each 429 says `Retry-After: 1` and `RateLimit: "default";r=0;t=1`: the retry waits the
+    # second asked for, then the budget holds the spent window's tokens its slack longer.
+    slack_ms = round(slack_for(300.0) * 1000)
+    assert clock.waits_ms() == [1000, slack_ms] * 2
     emulator.configure(FaultConfig(error_rate=0.3, seed=2))
     result = await h.apply()
     assert result.ok, result.failed
     assert emulator.answers[503] >= 1
+    assert clock.waits_ms()[4:] == [0]  # a 503 that names no wait is retried at once (no backoff)
 
 
 async def test_ambiguous_create_is_adopted_not_duplicated(

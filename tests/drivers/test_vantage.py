@@ -11,11 +11,13 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from clocks import ManualClock
 from emulated import Harness, actions
 from ssoform.drivers.base import DriverContext
 from ssoform.drivers.vantage import VantageDriver
 from ssoform.emulators.base import FaultConfig, emulator_transport
 from ssoform.emulators.vantage import VantageStore, create_app
+from ssoform.engine.limits import slack_for
 from ssoform.errors import DriverError
 from ssoform.model import Desired
 
@@ -92,10 +94,20 @@ async def test_changed_write_only_field_and_readable_drift(h: Harness, store: Va
     assert store.sso_connection(TOKEN)["domains"] == ["acme.com", "acme.io"]  # type: ignore[index]
 
 
-async def test_rate_limit_reset_is_honoured(h: Harness) -> None:
-    h.apps["va"].state.emulator.configure(FaultConfig(burst_429=1))
+async def test_rate_limit_reset_is_honoured(
+    tmp_path: Path, store: VantageStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VA_TOKEN", "vantage-emulator-token")
+    clock = ManualClock()
+    h = Harness(tmp_path, {"va": create_app(store=store, clock=clock)}, MANIFEST, clock=clock)
+    emulator = h.apps["va"].state.emulator
+    emulator.configure(FaultConfig(burst_429=1))
     plan = await h.plan()
     assert actions(plan) == {ADDR: "update"}
+    assert emulator.answers[429] == 1
+    # The 429 says `x-rate-limit-remaining: 0` and `x-rate-limit-reset` one second on: the retry
+    # waits until that reset, then the budget holds the hour's tokens its slack longer.
+    assert clock.waits_ms() == [1000, round(slack_for(3600.0) * 1000)]
 
 
 async def test_delete_with_allow_delete(h: Harness, store: VantageStore) -> None:

@@ -8,11 +8,12 @@ import gzip
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 import pytest
 
+from clocks import ManualClock
 from ssoform.commands.engine_options import max_wait_from_env
 from ssoform.drivers.http import ApiCaller
 from ssoform.engine.limits import Budget
@@ -23,35 +24,22 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @dataclass
-class Clock:
-    now: float = 1_700_000_000.0
-    slept: list[float] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-@dataclass
 class Rig:
     api: ApiCaller
-    clock: Clock
+    clock: ManualClock
     budget: Budget
     seen: list[httpx.Request]
 
 
 def rig(handler: Handler, *, max_wait: float = 300.0, deadline: float = 120.0) -> Rig:
-    clock = Clock()
+    clock = ManualClock()
     seen: list[httpx.Request] = []
 
     def record(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return handler(request)
 
-    budget = Budget("cf", 1000, 60.0, 4)
+    budget = Budget("cf", 1000, 60.0, 4, clock=clock)
     transport = BudgetedTransport(
         httpx.MockTransport(record),
         budget,
@@ -59,7 +47,6 @@ def rig(handler: Handler, *, max_wait: float = 300.0, deadline: float = 120.0) -
         max_wait=max_wait,
         deadline=deadline,
         clock=clock,
-        sleep=clock.sleep,
     )
     client = httpx.AsyncClient(transport=transport, follow_redirects=False)
     return Rig(ApiCaller("cf", client, "https://api.test"), clock, budget, seen)
@@ -118,7 +105,7 @@ async def test_a_quota_spent_until_beyond_the_ceiling_fails_the_next_request(
 class Trickle(httpx.AsyncByteStream):
     """A body sent one byte at a time, `gap` seconds apart on the injected clock."""
 
-    def __init__(self, clock: Clock, gap: float) -> None:
+    def __init__(self, clock: ManualClock, gap: float) -> None:
         self.clock = clock
         self.gap = gap
 
@@ -129,7 +116,7 @@ class Trickle(httpx.AsyncByteStream):
 
 
 async def test_a_trickling_body_is_cut_off_by_the_overall_deadline() -> None:
-    holder: list[Clock] = []
+    holder: list[ManualClock] = []
     r = rig(lambda _r: httpx.Response(200, stream=Trickle(holder[0], 5.0)), deadline=60)
     holder.append(r.clock)
     with pytest.raises(DriverError) as caught:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -25,7 +27,14 @@ PROJECT_ID = "P2emulator"
 
 @click.command("emulate")
 @click.option("--host", default="127.0.0.1", show_default=True, help="A loopback address.")
-@click.option("--port", type=click.IntRange(1024, 65000), default=8700, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65000),
+    default=8700,
+    show_default=True,
+    help="The first emulator's port, the next ones following; 0: any free port for each "
+    "(the printed URLs say which).",
+)
 @click.option(
     "--only", multiple=True, metavar="TYPE", help="Serve only these provider types (repeatable)."
 )
@@ -91,11 +100,23 @@ def emulate_command(
         app = kind.app(store, SimpleNamespace(project_id=PROJECT_ID), **limits)
         app.state.emulator.served = True
         app.state.emulator.configure(FaultConfig(latency=latency))
-        apps.append((kind, app, port + offset))
-        _announce(kind, host, port + offset)
+        apps.append((app, _listen(host, port + offset if port else 0)))
+    for kind, (_, sock) in zip(kinds, apps, strict=True):
+        _announce(kind, host, int(sock.getsockname()[1]))
     click.echo("Serving; press Ctrl-C to stop.", err=True)
-    asyncio.run(_serve(host, apps))
+    asyncio.run(_serve(apps))
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on `host`:`port` (0: a free port the system picks)."""
+    address = host.strip("[]")
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        return socket.create_server((address, port), family=family)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise SsoformError(f"cannot listen on {host}:{port}: {reason}") from None
 
 
 def _store_files(specs: tuple[str, ...], served: set[str]) -> dict[str, dict[str, Any]]:
@@ -132,13 +153,12 @@ def _announce(kind: EmulatorKind, host: str, port: int) -> None:
     click.echo(f"{kind.type_name:<11} http://{host}:{port}{kind.base_path}  {credentials}{extra}")
 
 
-async def _serve(host: str, apps: list[tuple[EmulatorKind, Starlette, int]]) -> None:
+async def _serve(apps: list[tuple[Starlette, socket.socket]]) -> None:
+    """Serve each app on its socket, already listening (so the announced port is the real one)."""
     import uvicorn
 
     servers = [
-        uvicorn.Server(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
-        )
-        for _, app, port in apps
+        (uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off")), sock)
+        for app, sock in apps
     ]
-    await asyncio.gather(*(s.serve() for s in servers))
+    await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))

@@ -17,11 +17,12 @@ import asyncio
 import bisect
 import collections
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ssoform.errors import DriverError
+from ssoform.transport.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from ssoform.engine.shared_budget import SharedToken
@@ -67,6 +68,7 @@ class TokenBucket:
         window: float,
         clock: Callable[[], float] = time.monotonic,
         log: SpentLog | None = None,
+        sleep: Callable[[float], Awaitable[None]] = SYSTEM_CLOCK.sleep,
     ) -> None:
         if limit > MAX_TRACKED_TOKENS:
             window = window * MAX_TRACKED_TOKENS / limit
@@ -75,6 +77,7 @@ class TokenBucket:
         self.window = float(window)
         self.slack = slack_for(self.window)
         self._clock = clock
+        self._sleep = sleep
         self._log = log if log is not None else SpentLog()
         self._spent = self._log.spent
         self._in_flight = 0
@@ -149,7 +152,7 @@ class TokenBucket:
                             delay = self._spent[0] - now if self._spent else 0.005
                     delay = max(delay, 0.001)
                     waited += delay
-                    await asyncio.sleep(delay)
+                    await self._sleep(delay)
         finally:
             self.waiting -= 1
 
@@ -172,9 +175,11 @@ class Budget:
         window: float,
         max_concurrency: int,
         log: SpentLog | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.name = name
-        self.bucket = TokenBucket(limit, window, log=log)
+        self._clock = clock
+        self.bucket = TokenBucket(limit, window, clock.monotonic, log, clock.sleep)
         self.bucket.owner = name
         self.max_concurrency = max_concurrency
         self.concurrency = asyncio.Semaphore(max_concurrency)
@@ -186,7 +191,7 @@ class Budget:
         self.bucket.stop_reason = reason
 
     def hold_for(self, seconds: float) -> None:
-        self.bucket.pause_until(time.monotonic() + max(0.0, seconds))
+        self.bucket.pause_until(self._clock.monotonic() + max(0.0, seconds))
 
     @property
     def rate_limited_now(self) -> bool:

@@ -26,7 +26,13 @@ from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
 from ssoform.manifest.secrets import SecretRef, SecretResolver
 from ssoform.model import Desired
-from ssoform.transport import DEFAULT_DEADLINE, DEFAULT_MAX_WAIT, BudgetedTransport
+from ssoform.transport import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_WAIT,
+    SYSTEM_CLOCK,
+    BudgetedTransport,
+    Clock,
+)
 
 USER_AGENT = f"ssoform/{__version__}"
 """What every request to a provider identifies as."""
@@ -79,6 +85,9 @@ class RunConfig:
     when None."""
     idp_readouts: dict[str, Any] = field(default_factory=dict)
     """What each identity provider published, read once per run (`ssoform.idp.read`)."""
+    clock: Clock = SYSTEM_CLOCK
+    """What the budgets and the transport read the time from and wait on (tests give one they
+    advance, to assert each wait the providers asked for instead of sleeping it)."""
 
     resolver: SecretResolver | None = None
     """The run's one secret resolver; made from the policy above when not given, and kept by
@@ -185,6 +194,7 @@ async def open_drivers(
                 per_seconds,
                 cls.concurrency_for(instance),
                 log=config.spent.get(f"{name} {base_url}", requests, per_seconds),
+                clock=config.clock,
             )
             if config.shared_budgets is not None and not sandboxed:
                 shared = config.shared_budgets
@@ -207,6 +217,7 @@ async def open_drivers(
                     backoff=config.backoff,
                     max_wait=config.max_wait,
                     deadline=config.deadline,
+                    clock=config.clock,
                 ),
                 headers={"User-Agent": USER_AGENT, **cls.auth_headers(instance, credentials)},
                 timeout=httpx.Timeout(config.timeout),

@@ -1,5 +1,5 @@
 """HTTP mechanics shared by the drivers and the engine, below both: the budgeted, retrying,
-bounded transport, body reading, wait ceilings, and safe URL paths.
+bounded transport, body reading, wait ceilings, the clock it waits on, and safe URL paths.
 
 Nothing here imports the engine or the drivers; the engine builds a `BudgetedTransport` over its
 budgets, and the drivers' `ApiCaller` maps this package's refusals to `DriverError`.
@@ -16,6 +16,7 @@ from ssoform.transport.budgeted import (
     RetryableResponse,
     untrusted_certificate,
 )
+from ssoform.transport.clock import SYSTEM_CLOCK, Clock, SystemClock
 from ssoform.transport.paths import MAX_PAGES, InvalidId, path_with
 from ssoform.transport.refusals import DeadlineExceeded, TransportRefusal, WaitTooLong
 from ssoform.transport.waits import DEFAULT_MAX_WAIT
@@ -26,11 +27,14 @@ __all__ = [
     "IDEMPOTENT",
     "MAX_BODY_BYTES",
     "MAX_PAGES",
+    "SYSTEM_CLOCK",
     "BudgetedTransport",
+    "Clock",
     "DeadlineExceeded",
     "InvalidId",
     "RequestBudget",
     "RetryableResponse",
+    "SystemClock",
     "TransportRefusal",
     "WaitTooLong",
     "path_with",

@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-import time
-from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import httpx
@@ -32,6 +30,7 @@ from tenacity import (
 
 from ssoform.logs import redact_headers
 from ssoform.transport.body import ACCEPT_ENCODING, decoded_headers, read_body
+from ssoform.transport.clock import SYSTEM_CLOCK, Clock
 from ssoform.transport.refusals import DeadlineExceeded, WaitTooLong
 from ssoform.transport.waits import DEFAULT_MAX_WAIT, quota, retry_after
 
@@ -94,10 +93,6 @@ def untrusted_certificate(exc: BaseException) -> str | None:
     return None
 
 
-async def _sleep(seconds: float) -> None:
-    await asyncio.sleep(seconds)  # looked up at each call, so a test may replace it
-
-
 class RetryableResponse(Exception):
     def __init__(self, response: httpx.Response, wait: float | None) -> None:
         super().__init__(f"HTTP {response.status_code}")
@@ -116,8 +111,7 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
         backoff: bool = True,
         max_wait: float = DEFAULT_MAX_WAIT,
         deadline: float = DEFAULT_DEADLINE,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._inner = inner
         self.budget = budget
@@ -126,8 +120,10 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
         self._backoff = backoff
         self.max_wait = max_wait
         self.deadline = deadline
-        self._clock = clock
-        self._sleep = sleep or _sleep
+        # Wall time for the headers and the body's deadline, and the waits between attempts:
+        # the system's, or a test's that asserts each wait instead of sleeping it.
+        self._clock = clock.time
+        self._sleep = clock.sleep
         self._spent_until = 0.0
         """The provider said its quota is spent until then (clock time), beyond `max_wait`."""
 
