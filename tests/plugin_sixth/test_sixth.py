@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import ssoform
-from served import TIMEOUT, free_port_pair, get_json, wait_until_serving
+from served import TIMEOUT, get_json, start_emulators
 from ssoform.cli import main
 
 PLUGIN = Path(__file__).parent
@@ -78,9 +78,6 @@ class Sixth:
 @pytest.fixture
 def sixth(tmp_path: Path) -> Iterator[Sixth]:
     site = install(tmp_path / "site", "ssoform_sixth", declared_entry_points())
-    port = free_port_pair()
-    manifest = tmp_path / "manifest.yaml"
-    manifest.write_text(textwrap.dedent(MANIFEST.format(port=port)))
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(SRC), str(PLUGIN), str(site)]),
@@ -88,17 +85,11 @@ def sixth(tmp_path: Path) -> Iterator[Sixth]:
         "OKTA": "okta-client-secret",
         "NO_COLOR": "1",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "ssoform", "emulate", "--port", str(port), "--only", "sixth"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server, ports = start_emulators(["--only", "sixth"], env)
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_serving(server, [url])
+        url = f"http://127.0.0.1:{ports['sixth']}"
+        manifest = tmp_path / "manifest.yaml"
+        manifest.write_text(textwrap.dedent(MANIFEST.format(port=ports["sixth"])))
         yield Sixth(manifest, tmp_path / "state.json", env, url)
     finally:
         server.send_signal(signal.SIGTERM)
