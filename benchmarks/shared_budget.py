@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,17 +30,12 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
 from pgserver import running_server
+from served import start_emulators
 from ssoform.engine.backend import LocalStateBackend
 from ssoform.engine.postgres import PostgresStateBackend
 from ssoform.engine.state import ResourceState, State
 
 TOKEN = "cf-emulator-token"  # noqa: S105 (the emulator's well-known token)
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _manifest(port: int, accounts: int, limit: int, window: float) -> str:
@@ -66,29 +60,16 @@ def _manifest(port: int, accounts: int, limit: int, window: float) -> str:
 
 
 @contextlib.contextmanager
-def _emulator(port: int, limit: int, window: float, env: dict[str, str]) -> Iterator[str]:
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "ssoform", "emulate", "--port", str(port)),
-            *("--only", "cloudflare", "--latency", "0.02"),
-            *("--rate-limit", str(limit), "--rate-window", str(window)),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+def _emulator(limit: int, window: float, env: dict[str, str]) -> Iterator[int]:
+    """A served Cloudflare emulator on a port the system picks; yields that port."""
+    options = ["--only", "cloudflare", "--latency", "0.02"]
+    options += ["--rate-limit", str(limit), "--rate-window", str(window)]
+    server, ports = start_emulators(options, env)
     try:
-        for _ in range(400):
-            try:
-                httpx.get(f"{url}/_emulator/stats", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield url
+        yield ports["cloudflare"]
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
+        server.communicate(timeout=20)
 
 
 def _commits(database: str | None) -> int:
@@ -172,10 +153,10 @@ def main() -> int:
         if url is None:
             url = stack.enter_context(running_server()).url()
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        port = _port()
+        port = stack.enter_context(_emulator(args.limit, args.window, env))
+        emulator = f"http://127.0.0.1:{port}"
         manifest = tmp / "manifest.yaml"
         manifest.write_text(_manifest(port, args.accounts, args.limit, args.window))
-        emulator = stack.enter_context(_emulator(port, args.limit, args.window, env))
         print(f"rate bound {args.limit}/{args.window:g}s = {bound:.2f} req/s, one token")
         modes = {
             "PostgreSQL state (shared budget)": [url] * 3,
