@@ -12,6 +12,12 @@ character go, newlines become spaces, so a provider cannot print a line of its o
 
 The registry holds every secret value resolved this run (credentials and the secrets sent);
 `ssoform.logs` redacts log records with it too.
+
+Field values a provider returns (names, domains, URLs, ids) are different: a plan must still show
+that a live value differs from the manifest, so they are not cleaned before the diff. They pass
+`redact_value` (secrets out, nothing else changed) on their way into a plan or report, and
+`visible` where a person reads them: each control, format (bidi) or separator character spelled
+out (`\\x1b`, `\\u202e`, `\\n`), and a long value cut with a marker naming its length.
 """
 
 from __future__ import annotations
@@ -22,22 +28,29 @@ import json
 import re
 import unicodedata
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 __all__ = [
+    "MAX_SHOWN",
     "MAX_TEXT",
     "REDACTED",
     "clean",
     "known_secrets",
     "redact_secrets",
+    "redact_value",
     "register_secret",
     "scrub",
     "secret_forms",
+    "spelled",
+    "visible",
 ]
 
 REDACTED = "(sensitive)"
 MAX_TEXT = 300
 """The longest provider-sourced text ssoform shows or stores, in characters."""
+MAX_SHOWN = 1_000
+"""The longest provider-sourced value a human output shows, in characters (JSON holds it whole)."""
 MIN_SECRET = 4
 """Shorter values are not treated as secrets (they would blank out ordinary words)."""
 
@@ -155,6 +168,57 @@ def clean(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c for c in text if unicodedata.category(c) not in _DROPPED)
+
+
+def redact_value(value: Any) -> Any:
+    """`value` (JSON-like data) with every registered secret, in every encoding, replaced in each
+    string and mapping key it holds; nothing else changed (so differences stay differences)."""
+    registered = _registered()
+    if not registered.forms:
+        return value
+    return _redact_in(value, registered)
+
+
+def _redact_in(value: Any, index: _Index) -> Any:
+    if isinstance(value, str):
+        return index.redact(value)
+    if isinstance(value, Mapping):
+        return {_redact_in(k, index): _redact_in(v, index) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_redact_in(v, index) for v in value)
+    return value
+
+
+_SPELLING = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def spelled(text: str) -> str:
+    """`text` with every control, format (bidi, zero-width), separator and unassigned character
+    written as its escape (`\\x1b`, `\\u202e`, `\\n`), so it shows and cannot act."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _spell(c) for c in text)
+
+
+def _spell(char: str) -> str:
+    code = ord(char)
+    if char in _SPELLING:
+        return _SPELLING[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def visible(text: object, *, limit: int = MAX_SHOWN) -> str:
+    """`text` as a terminal, Markdown or HTML report may show it: registered secrets redacted,
+    control characters spelled out (`spelled`), and at most `limit` characters before a marker
+    that says how long the whole was."""
+    whole = str(text)
+    bound = 2 * limit + 2 * _registered().longest  # bound the work; the cut comes after redaction
+    shown = spelled(redact_secrets(whole[:bound]))
+    if len(whole) <= bound and len(shown) <= limit:
+        return shown
+    return f"{shown[:limit]}… ({len(whole):,} characters)"
 
 
 @functools.lru_cache(maxsize=1024)

@@ -9,15 +9,16 @@ parts, never cut: nothing is dropped.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ssoform.report.render_jinja import markdown_text, render
+from ssoform.report.render_jinja import VALUE_CHARS, markdown_text, render, shown_value
+from ssoform.scrub import visible
 
 __all__ = [
     "COMMENT_LIMIT",
     "MAX_PARTS",
+    "VALUE_CHARS",
     "attention",
     "counts",
     "render_plan_markdown",
@@ -32,9 +33,6 @@ FOLD_AFTER = 6
 
 MAX_PARTS = 10
 """More parts than this and the changes outside the careful-look group drop their values."""
-
-VALUE_CHARS = 400
-"""A value longer than this is shortened in Markdown (the JSON plan holds it whole)."""
 
 _CAREFUL = "Needs a careful look (deletes, replacements, enabling SSO, blocked, manual)"
 _CHANGING = ("create", "adopt", "update", "replace", "delete", "forget", "move")
@@ -74,8 +72,9 @@ def _shown(rc: Mapping[str, Any]) -> bool:
 
 
 def _code(value: Any) -> str:
-    """A Markdown code span holding `value` literally (no backticks or line breaks inside)."""
-    text = str(value).replace("\r", " ").replace("\n", " ").replace("`", "'")
+    """A Markdown code span holding `value` visibly (no backticks, line breaks or control
+    characters inside, no registered secret, cut when very long)."""
+    text = visible(value).replace("`", "'")
     return f"`{text}`"
 
 
@@ -91,10 +90,7 @@ def _prose(value: Any) -> str:
 def _value(value: Any) -> str:
     if value is None:
         return "(none)"
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if len(text) > VALUE_CHARS:
-        text = f"{text[: VALUE_CHARS - 40]}… ({len(text):,} characters; whole in the JSON plan)"
-    return _code(text)
+    return _code(shown_value(value))
 
 
 def _field_line(f: Mapping[str, Any]) -> str:

@@ -2,6 +2,10 @@
 
 Every human format (text, Markdown, HTML) is rendered from the same data a JSON report holds:
 one source of truth. Text output is coloured only when asked (a terminal without NO_COLOR).
+
+Whatever a template prints passes `scrub.visible` (Jinja's `finalize`, and the `style` filter for
+what it colours): a provider's value cannot carry a control, bidi or ANSI character, a registered
+secret or 100 kB into a report. Values keep their differences: they are spelled out, not dropped.
 """
 
 from __future__ import annotations
@@ -12,7 +16,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-__all__ = ["markdown_text", "render"]
+from ssoform.scrub import visible
+
+__all__ = ["VALUE_CHARS", "markdown_text", "render", "shown_value"]
+
+VALUE_CHARS = 400
+"""A field value longer than this (as JSON) is cut in human outputs (the JSON holds it whole)."""
 
 _STYLES = {
     "create": "32",
@@ -46,8 +55,22 @@ _SYMBOLS = {
 }
 
 
+class _Shown(str):
+    """Text already made safe to show (coloured by `style`): `finalize` passes it through."""
+
+    __slots__ = ()
+
+
+def _finalize(value: Any) -> Any:
+    """Every printed expression: made visible unless a filter already did (see `_Shown`)."""
+    if isinstance(value, _Shown | Markup):
+        return value
+    return visible(value)
+
+
 def _environment(color: bool) -> Environment:
     env = Environment(
+        finalize=_finalize,
         loader=PackageLoader("ssoform", "report/templates"),
         autoescape=select_autoescape(["html", "xml", "html.j2", "xml.j2"]),
         undefined=StrictUndefined,
@@ -58,7 +81,8 @@ def _environment(color: bool) -> Environment:
 
     def style(text: Any, name: str) -> str:
         code = _STYLES.get(name)
-        return f"\x1b[{code}m{text}\x1b[0m" if color and code else str(text)
+        shown = text if isinstance(text, _Shown) else visible(text)
+        return _Shown(f"\x1b[{code}m{shown}\x1b[0m" if color and code else shown)
 
     env.filters["style"] = style
     env.filters["symbol"] = lambda action: _SYMBOLS.get(str(action), "?")
@@ -71,7 +95,7 @@ def _environment(color: bool) -> Environment:
 def _breakable(value: Any) -> Markup:
     """HTML-escaped text that may wrap after `/` or `|` (long addresses and ids), not inside
     a word."""
-    text = str(escape(str(value)))
+    text = str(escape(visible(value)))
     for mark in ("/", "|"):
         text = text.replace(mark, mark + "<wbr />")
     return Markup(text)  # noqa: S704 - escaped above; only <wbr /> is added
@@ -83,16 +107,25 @@ _TABLE_CELL = str.maketrans(
 
 
 def markdown_text(value: Any) -> str:
-    """Text safe inside a Markdown table cell: no raw HTML, pipes or line breaks."""
-    return str(value).translate(_TABLE_CELL)
+    """Text safe inside a Markdown table cell: no raw HTML, pipes, line breaks or control
+    characters, no registered secret, and cut when very long."""
+    return visible(value).translate(_TABLE_CELL)
+
+
+def shown_value(value: Any) -> str:
+    """A field value as JSON a person reads: secrets redacted, control characters spelled out,
+    and cut after `VALUE_CHARS` with a marker (the JSON plan or report holds it whole)."""
+    if value is None:
+        return "(none)"
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if len(text) > VALUE_CHARS:
+        cut = visible(text, limit=VALUE_CHARS - 40)
+        return f"{cut.rsplit('…', 1)[0]}… ({len(text):,} characters; whole in the JSON)"
+    return visible(text)
 
 
 def _value(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return _Shown(shown_value(value))
 
 
 def render(template: str, data: dict[str, Any], *, color: bool = False) -> str:
