@@ -19,6 +19,7 @@ from ssoform.engine.importer import Defined, import_live
 from ssoform.files import write_private
 from ssoform.manifest.load import LoadOptions
 from ssoform.manifest.sources import collect_files, merge_files
+from ssoform.scrub import visible
 
 __all__ = ["import_command"]
 
@@ -77,9 +78,11 @@ def import_command(
             session.save()
     write_private(out, result.yaml())
     for address in result.skipped:
-        click.echo(f"skipped: {address}: its driver cannot express it in a manifest", err=True)
+        click.echo(
+            f"skipped: {visible(address)}: its driver cannot express it in a manifest", err=True
+        )
     for reason in result.held:
-        click.echo(f"not written: {reason}", err=True)
+        click.echo(f"not written: {visible(reason)}", err=True)
     if result.present:
         click.echo(
             f"{len(result.present)} object(s) already declared in {out.parent}: not written again",

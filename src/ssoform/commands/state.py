@@ -14,6 +14,7 @@ from ssoform.engine.postgres import PostgresStateBackend, is_url
 from ssoform.engine.state import State
 from ssoform.errors import StateError
 from ssoform.manifest.fields import ADDRESS_PATTERN
+from ssoform.scrub import visible
 
 __all__ = ["state_group"]
 
@@ -35,7 +36,7 @@ def state_list(backend: StateBackend) -> int:
         return 0
     for address, res in sorted(state.resources.items()):
         flags = " [protected]" if res.protect else ""
-        click.echo(f"{address}  id={res.id}  {res.origin}{flags}")
+        click.echo(f"{visible(address)}  id={visible(res.id)}  {res.origin}{flags}")
     click.echo(
         f"{len(state.resources)} resource(s); lineage {state.lineage}, serial {state.serial}"
     )
@@ -49,8 +50,10 @@ def state_journal(backend: StateBackend, last: int) -> int:
     """Show the last operations applied."""
     state = backend.read()
     for entry in (state.journal if state else [])[-last:]:
-        detail = f"  {entry.detail}" if entry.detail else ""
-        click.echo(f"{entry.at}  {entry.outcome:8}  {entry.action:10}  {entry.address}{detail}")
+        detail = f"  {visible(entry.detail)}" if entry.detail else ""
+        click.echo(
+            f"{entry.at}  {entry.outcome:8}  {entry.action:10}  {visible(entry.address)}{detail}"
+        )
     return 0
 
 

@@ -36,6 +36,7 @@ from ssoform.manifest.emit import Path, emit_yaml
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest, Tenant
 from ssoform.model import Live, make_address
+from ssoform.scrub import redact_value
 
 __all__ = ["Defined", "ImportResult", "import_live"]
 
@@ -66,7 +67,7 @@ class ImportResult:
 
     def yaml(self) -> str:
         header = "# Written by `ssoform import`. Secrets are references: set the variables named.\n"
-        return header + emit_yaml(self.document, self.comments)
+        return header + emit_yaml(redact_value(self.document), self.comments)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ssoform.model import SENSITIVE, FieldChange
+from ssoform.scrub import redact_value
 
 __all__ = [
     "CHANGING",
@@ -189,6 +190,17 @@ class Unmanaged(_Model):
     fields: dict[str, Any]
 
 
+def _redacted_change(change: ResourceChange) -> ResourceChange:
+    fields = tuple(f.model_copy(update={"before": redact_value(f.before)}) for f in change.changes)
+    detail = change.change.model_copy(
+        update={"before": redact_value(change.change.before), "fields": fields}
+    )
+    texts = redact_value(
+        {"blocked": change.blocked, "manual": change.manual, "notes": change.notes}
+    )
+    return change.model_copy(update={"change": detail, **texts})
+
+
 class SecretPin(_Model):
     """A secret the plan will send: its reference and keyed fingerprint, never its value."""
 
@@ -262,6 +274,25 @@ class Plan(_Model):
     @property
     def has_changes(self) -> bool:
         return any(c.is_change for c in self.changes)
+
+    def without_secrets(self) -> Plan:
+        """This plan with every registered secret a provider echoed back redacted from what it
+        read (values before, notes, warnings, unmanaged objects). The planner calls it on every
+        plan it makes, so the plan apply derives again is redacted alike and compares equal;
+        each change's live id stays as read (apply acts on it)."""
+        changes = tuple(_redacted_change(c) for c in self.changes)
+        unmanaged = tuple(
+            u.model_copy(update=redact_value({"key": u.key, "id": u.id, "fields": u.fields}))
+            for u in self.unmanaged
+        )
+        return self.model_copy(
+            update={
+                "changes": changes,
+                "unmanaged": unmanaged,
+                "warnings": redact_value(self.warnings),
+                "unsafe": redact_value(self.unsafe),
+            }
+        )
 
     def data(self) -> dict[str, Any]:
         """The JSON document (what templates render and `plan --json` prints)."""

@@ -200,7 +200,7 @@ class Planner:
                 )
                 if w
             ),
-        )
+        ).without_secrets()
         return plan, live
 
     # --- one provider instance -------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 PyYAML cannot write comments, and `ssoform import` must mark fields the API cannot read back,
 so this small emitter writes the plain data a manifest holds (mappings, lists, scalars).
+Text that is not plain is double-quoted with every character that is not printable escaped
+(`\\u202e`, `\\x1b`, `\\n`): a value read from a provider cannot break the YAML, start a tag or
+an anchor, or carry a control or bidi character into the file.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ __all__ = ["Path", "emit_yaml"]
 Path = tuple[str | int, ...]
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_ ./@+:-]*$")
+_SIMPLE_KEY = 1000
+"""A longer key is written as an explicit `? key` (YAML's implicit keys stop at 1024)."""
 _RESERVED = frozenset({"true", "false", "null", "yes", "no", "on", "off", "~", "y", "n"})
 
 
@@ -34,7 +39,21 @@ def _scalar(value: Any) -> str:
         and ": " not in text
         and not _looks_numeric(text)
     )
-    return text if plain else json.dumps(text, ensure_ascii=False)
+    return text if plain else _quoted(text)
+
+
+def _quoted(text: str) -> str:
+    """`text` as a YAML double-quoted scalar (JSON's escapes are YAML's) with every character
+    that is not printable escaped, not only the ones JSON escapes."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    if quoted.isprintable():
+        return quoted
+    return "".join(c if c.isprintable() else _escape(c) for c in quoted)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _looks_numeric(text: str) -> bool:
@@ -62,11 +81,15 @@ def emit_yaml(data: Mapping[str, Any], comments: Mapping[Path, str] | None = Non
         if isinstance(value, Mapping):
             for key, item in value.items():
                 here = (*path, key)
+                name = _key(key)
+                if len(name) > _SIMPLE_KEY:  # YAML's implicit keys end at 1024 characters
+                    lines.append(f"{pad}? {name}")
+                    name = ""
                 if _is_block(item):
-                    lines.append(f"{pad}{_key(key)}:{comment(here)}")
+                    lines.append(f"{pad}{name}:{comment(here)}")
                     block(item, indent + 2, here)
                 else:
-                    lines.append(f"{pad}{_key(key)}: {_inline(item)}{comment(here)}")
+                    lines.append(f"{pad}{name}: {_inline(item)}{comment(here)}")
         else:
             for index, item in enumerate(value):
                 here = (*path, index)
@@ -105,5 +128,5 @@ def _inline(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_inline(v) for v in value) + "]"
     if isinstance(value, str) and "\n" in value:
-        return json.dumps(value, ensure_ascii=False)
+        return _quoted(value)
     return _scalar(value)

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from ssoform.report.render_jinja import render
+from ssoform.scrub import redact_value
 
 __all__ = [
     "FORMATS",
@@ -72,6 +73,8 @@ def html_groups(data: dict[str, Any]) -> list[dict[str, Any]]:
 def render_drift(
     data: dict[str, Any], fmt: str, *, color: bool = False, json_hint: str = _JSON_HINT
 ) -> str:
+    """The report in `fmt`; a registered secret a provider echoed is redacted in every format."""
+    data = redact_value(data)
     if fmt == "json":
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
     if fmt == "markdown":
