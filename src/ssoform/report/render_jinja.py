@@ -6,6 +6,7 @@ one source of truth. Text output is coloured only when asked (a terminal without
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -46,7 +47,9 @@ _SYMBOLS = {
 }
 
 
+@functools.cache
 def _environment(color: bool) -> Environment:
+    """One environment per colour setting, so each template is compiled once per process."""
     env = Environment(
         loader=PackageLoader("ssoform", "report/templates"),
         autoescape=select_autoescape(["html", "xml", "html.j2", "xml.j2"]),
