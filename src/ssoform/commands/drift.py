@@ -23,6 +23,7 @@ from ssoform.engine.workflow import make_drift
 from ssoform.files import write_private
 from ssoform.manifest.load import LoadOptions
 from ssoform.report.drift import FORMATS, render_drift
+from ssoform.report.step_summary import drift_step_summary
 
 __all__ = ["EXIT_DRIFT", "drift_command"]
 
@@ -102,5 +103,7 @@ def drift_command(
     else:
         click.echo(text, nl=False, color=colour)
     if step_summary:
-        write_step_summary(render_drift(data, "markdown", json_hint=hint))
+        write_step_summary(
+            lambda budget: drift_step_summary(data, json_hint=hint, max_bytes=budget)
+        )
     return EXIT_DRIFT if report.summary.failing else 0

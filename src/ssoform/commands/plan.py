@@ -35,6 +35,7 @@ from ssoform.engine.workflow import PlanOutcome, make_plan
 from ssoform.manifest.changed_since import changed_scope
 from ssoform.manifest.load import LoadedManifest
 from ssoform.report.plan import render_plan_markdown, render_plan_text
+from ssoform.report.step_summary import plan_step_summary
 from ssoform.sandbox.session import SandboxSession
 
 __all__ = ["options_for", "plan_command", "run_plan", "show_plan"]
@@ -164,11 +165,13 @@ def plan_command(
         click.echo(f"Saved the plan to {out}. Apply it with: ssoform apply {out}", err=True)
     if step_summary or markdown_dir is not None:
         hint = f"the saved plan `{out}`" if out is not None else "`ssoform plan --json`"
-        parts = render_plan_markdown(plan.data(), json_hint=hint)
+        data = plan.data()
         if markdown_dir is not None:
-            write_markdown_parts(markdown_dir, parts)
+            write_markdown_parts(markdown_dir, render_plan_markdown(data, json_hint=hint))
         if step_summary:
-            write_step_summary("\n".join(parts))
+            write_step_summary(
+                lambda budget: plan_step_summary(data, json_hint=hint, max_bytes=budget)
+            )
     if detailed_exitcode and plan.has_changes:
         return EXIT_CHANGES
     return 0

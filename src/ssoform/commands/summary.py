@@ -4,11 +4,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from ssoform.report.step_summary import STEP_SUMMARY_LIMIT
+
 __all__ = ["step_summary_option", "write_markdown_parts", "write_step_summary"]
+
+_MARGIN = 4096
+"""Bytes kept free under GitHub's limit, for the line break appended and a safety margin."""
 
 
 step_summary_option = click.option(
@@ -19,12 +25,19 @@ step_summary_option = click.option(
 )
 
 
-def write_step_summary(markdown: str) -> None:
-    """Append to $GITHUB_STEP_SUMMARY; nothing when it is not set (outside GitHub Actions)."""
+def write_step_summary(render: Callable[[int], str]) -> None:
+    """Append `render(budget)` to $GITHUB_STEP_SUMMARY; nothing when it is not set (outside
+    GitHub Actions). `budget` is the bytes the file may still take under GitHub's 1 MiB limit,
+    counting what earlier steps left in it: the summary must fit in it."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return
-    with Path(target).open("a", encoding="utf-8") as out:
+    path = Path(target)
+    held = path.stat().st_size if path.is_file() else 0
+    markdown = render(max(STEP_SUMMARY_LIMIT - held - _MARGIN, 0))
+    if not markdown:
+        return
+    with path.open("a", encoding="utf-8") as out:
         out.write(markdown if markdown.endswith("\n") else markdown + "\n")
 
 

@@ -4,14 +4,17 @@ a set of identity providers, with real X.509 signing certificates.
 The sandbox serves it in-process for every URL an identity provider of the manifest names
 (`metadata_url`, `{issuer}/.well-known/openid-configuration`, and the JWKS it points to), and
 `rotate` publishes a new signing certificate beside the old one, as Okta and Entra do weeks
-before a switch. It signs nothing: the private keys are thrown away.
+before a switch. `misbehave` makes one identity provider's metadata URL answer as a broken IdP
+does (404, an answer that never comes, a body past any cap, XML that is not metadata). It signs
+nothing: the private keys are thrown away.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
@@ -25,10 +28,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-__all__ = ["IdpStore", "create_app", "make_certificate"]
+__all__ = ["MISBEHAVIOURS", "IdpStore", "Misbehaviour", "create_app", "make_certificate"]
 
 _POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 _REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+
+Misbehaviour = Literal["not_found", "hang", "oversized", "garbage"]
+MISBEHAVIOURS: tuple[Misbehaviour, ...] = get_args(Misbehaviour)
+_OVERSIZED = 3 * 1024 * 1024
+"""Past the 2 MiB any reader of metadata should accept."""
 
 
 def make_certificate(common_name: str, not_before: dt.datetime, not_after: dt.datetime) -> str:
@@ -118,6 +126,12 @@ class IdpStore:
         self.idps[name]["certificates"] = certs[-1:]
         return max(len(certs) - 1, 0)
 
+    def misbehave(self, name: str, how: Misbehaviour | None) -> None:
+        """Make `name`'s metadata URL answer `how` (None: answer normally again)."""
+        if how is not None and how not in MISBEHAVIOURS:
+            raise ValueError(f"unknown misbehaviour {how!r} (known: {', '.join(MISBEHAVIOURS)})")
+        self.idps[name]["misbehave"] = how
+
     def metadata(self, entry: dict[str, Any]) -> str:
         keys = "".join(
             '<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
@@ -146,13 +160,28 @@ def _same(url: str, host: str, path: str) -> bool:
     return (parts.hostname or "") == host and (parts.path or "/") == path
 
 
+async def _metadata_answer(store: IdpStore, entry: dict[str, Any]) -> Response:
+    how = entry.get("misbehave")
+    media = "application/samlmetadata+xml"
+    if how == "not_found":
+        return JSONResponse({"error": "not_found"}, status_code=404)
+    if how == "hang":
+        await asyncio.Event().wait()  # never answers; the reader's deadline ends it
+    if how == "oversized":
+        padding = "<!--" + " " * _OVERSIZED + "-->"
+        return Response(store.metadata(entry) + padding, media_type=media)
+    if how == "garbage":
+        return Response("<md:EntityDescriptor><unclosed>\x01 not metadata", media_type=media)
+    return Response(store.metadata(entry), media_type=media)
+
+
 def create_app(store: IdpStore) -> Starlette:
     async def serve(request: Request) -> Response:
         host, path = request.url.hostname or "", request.url.path or "/"
         for entry in store.idps.values():
             url = entry.get("metadata_url")
             if url and _same(url, host, path):
-                return Response(store.metadata(entry), media_type="application/samlmetadata+xml")
+                return await _metadata_answer(store, entry)
             issuer = entry.get("issuer")
             if not issuer:
                 continue

@@ -29,7 +29,7 @@ from ssoform.engine.drift_model import (
     Summary,
 )
 from ssoform.engine.plan import SENSITIVE, Action, Plan, ResourceChange
-from ssoform.idp.findings import IdpSide, idp_findings, metadata_certificates
+from ssoform.idp.findings import IdpSide, idp_findings, metadata_certificates, set_aside_findings
 from ssoform.manifest.certificates import CertInfo
 from ssoform.model import FieldChange, Live
 
@@ -45,6 +45,7 @@ DEFAULT_FAIL_ON: tuple[str, ...] = (
     "duplicate_live_object",
     "verification_failed",
     "enabled_unverified",
+    "idp_metadata_unreadable",
     "idp_mismatch",
     "oidc_issuer_mismatch",
 )
@@ -106,6 +107,9 @@ def build_report(
         )
         for u in plan.unmanaged
     ]
+    if idp is not None and idp.set_aside:
+        aside = idp.set_aside_keys()
+        resources = [r for r in resources if (r.provider, r.scope, r.key) not in aside]
     resources.sort(key=lambda r: (r.tenant is None, r.address))
     addresses = {(r.provider, r.scope, r.key): r.address for r in resources}
     certs = _manifest_certs(manifest_certificates, now) + _live_certs(live, drivers, addresses, now)
@@ -118,6 +122,7 @@ def build_report(
             for name, driver, obj in _each_live(live, drivers)
         )
         findings += idp_findings(idp, each, now)
+        findings += set_aside_findings(idp.set_aside)
     findings += _domain_conflicts(live, drivers, addresses)
     findings += _duplicates(live, {(c.provider, c.scope, c.key): c.address for c in plan.changes})
     findings += _live_issues(live, drivers, addresses)

@@ -42,6 +42,7 @@ FindingKind = Literal[
     "enabled_unverified",
     "idp_unreachable",
     "idp_invalid",
+    "idp_metadata_unreadable",
     "idp_mismatch",
     "oidc_issuer_mismatch",
     "oidc_jwks_unreachable",

@@ -21,6 +21,7 @@ from ssoform.drivers.registry import driver_class
 from ssoform.engine.limits import Budget, SpentLogs
 from ssoform.engine.progress import Progress
 from ssoform.engine.shared_budget import SharedBudgets, SharedToken
+from ssoform.idp.fetch import FetchLimits
 from ssoform.logs import register_secret
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.models import Manifest
@@ -83,6 +84,9 @@ class RunConfig:
     idp_transport: httpx.AsyncBaseTransport | None = None
     """Where identity providers' metadata is fetched (the sandbox's IdP, tests); the network
     when None."""
+    idp_limits: FetchLimits = field(default_factory=FetchLimits)
+    """The size cap and deadline of each identity provider document (tests shorten the
+    deadline to meet a hung IdP)."""
     idp_readouts: dict[str, Any] = field(default_factory=dict)
     """What each identity provider published, read once per run (`ssoform.idp.read`)."""
     clock: Clock = SYSTEM_CLOCK

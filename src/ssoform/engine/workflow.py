@@ -23,6 +23,7 @@ from ssoform.errors import PlanError, StalePlanError, UnsafePlanError
 from ssoform.idp.findings import IdpSide
 from ssoform.idp.read import resolve_from_metadata
 from ssoform.idp.run import binding_of, note_picks, read_for
+from ssoform.idp.unreadable import set_aside_unreadable
 from ssoform.manifest.diagnostics import path_to_str
 from ssoform.manifest.load import LoadedManifest
 from ssoform.manifest.secrets import SecretResolver
@@ -138,18 +139,24 @@ async def make_drift(
     readouts = await read_for(loaded, config, everything=True)
     written = loaded.manifest
     assert written is not None
-    loaded, _picks = resolve_from_metadata(loaded, readouts)
+    loaded, set_aside = set_aside_unreadable(loaded, readouts)
+    skip = frozenset(s.idp for s in set_aside)
+    loaded, _picks = resolve_from_metadata(loaded, readouts, skip=skip)
     assert loaded.manifest is not None
     config = _sharing_budgets(config, backend)
     state = load_state(backend, create=False)
     desired = expand_desired(loaded, config)
     options = dataclasses.replace(options, allow_delete=False)
+    if set_aside:
+        names = ", ".join(sorted(skip))
+        reason = f"connections signing in with {names} not compared: metadata unreadable"
+        options = dataclasses.replace(options, partial_reason=options.partial_reason or reason)
     async with open_drivers(loaded, config) as drivers:
         planner = _planner(loaded, state, drivers, desired, options, config, config.secrets)
         plan, live = await planner.plan_with_live()
         plan = _stamped(plan, manifest_paths, config)
         certificates = {path_to_str(p): c for p, c in loaded.certificates.items()}
-        idp = IdpSide(written, readouts, binding_of(loaded, config))
+        idp = IdpSide(written, readouts, binding_of(loaded, config), set_aside)
         return build_report(plan, live, drivers.drivers, certificates, drift, idp)
 
 

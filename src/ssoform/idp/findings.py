@@ -18,10 +18,11 @@ from ssoform.drivers.base import Driver
 from ssoform.engine.drift_model import CertificateDoc, Finding
 from ssoform.idp.read import IdpReadout
 from ssoform.idp.saml import MetadataCertificate
+from ssoform.idp.unreadable import SetAside
 from ssoform.manifest.models import Manifest
 from ssoform.model import Live
 
-__all__ = ["Binding", "IdpSide", "idp_findings", "metadata_certificates"]
+__all__ = ["Binding", "IdpSide", "idp_findings", "metadata_certificates", "set_aside_findings"]
 
 Binding = Mapping[tuple[str, str, str], str]
 """(provider instance, scope, key) -> the identity provider that resource signs in with."""
@@ -34,6 +35,13 @@ class IdpSide:
     manifest: Manifest
     readouts: Mapping[str, IdpReadout]
     binding: Binding
+    set_aside: Sequence[SetAside] = ()
+    """Identity providers whose metadata gave no `from_metadata` certificate: their
+    connections were not compared."""
+
+    def set_aside_keys(self) -> frozenset[tuple[str, str, str]]:
+        """(provider instance, scope, key) of every resource left out of the comparison."""
+        return frozenset(k for s in self.set_aside for k in s.keys)
 
 
 def _doc(name: str, cert: MetadataCertificate, now: dt.datetime) -> CertificateDoc:
@@ -94,6 +102,24 @@ def idp_findings(
         out.extend(_live_mismatch(idp, found, obj, address))
         held = {c["sha256"] for c in driver.certificates(obj)}
         out.extend(_rotation(idp, found.saml.certificates, held, address, now))
+    return out
+
+
+def set_aside_findings(set_aside: Sequence[SetAside]) -> list[Finding]:
+    """One `idp_metadata_unreadable` finding per identity provider set aside."""
+    out = []
+    for aside in set_aside:
+        count = len(aside.addresses)
+        what = "resource" if count == 1 else "resources"
+        out.append(
+            _finding(
+                "idp_metadata_unreadable",
+                f"identity_providers.{aside.idp}",
+                f"{aside.reason}; {count} {what} signing in with {aside.idp} not compared "
+                "(which certificate they should hold is unknown)",
+                addresses=list(aside.addresses),
+            )
+        )
     return out
 
 

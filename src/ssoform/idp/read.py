@@ -31,6 +31,7 @@ __all__ = [
     "IdpReadout",
     "Problem",
     "from_metadata_names",
+    "metadata_pick",
     "read_identity_providers",
     "resolve_from_metadata",
 ]
@@ -166,29 +167,40 @@ async def _read_oidc(out: IdpReadout, issuer: str, fetch: _Fetch) -> None:
         out.problems.append(Problem("oidc_jwks_unreachable", f"OIDC keys {where}: {exc}"))
 
 
+def metadata_pick(name: str, readout: IdpReadout | None, now: dt.datetime) -> Pick:
+    """The certificates `name`'s metadata gives its `certificate: {from_metadata: true}`.
+
+    Raises PlanError, one line naming the identity provider, when its metadata cannot be used."""
+    if readout is None or readout.saml is None:
+        why = readout.problems[0].message if readout and readout.problems else "not read"
+        raise PlanError(f"identity_providers.{name}.saml.certificate: from_metadata, but {why}")
+    try:
+        return pick_certificates(readout.saml.certificates, now)
+    except IdpDocumentError as exc:
+        raise PlanError(
+            f"identity_providers.{name}.saml.certificate: from_metadata, but {exc}"
+        ) from None
+
+
 def resolve_from_metadata(
-    loaded: LoadedManifest, readouts: Mapping[str, IdpReadout], now: dt.datetime | None = None
+    loaded: LoadedManifest,
+    readouts: Mapping[str, IdpReadout],
+    now: dt.datetime | None = None,
+    *,
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[LoadedManifest, dict[str, Pick]]:
     """The manifest with each `certificate: {from_metadata: true}` replaced by the picked
     certificate (and the others still valid appended to `additional_certificates`).
 
-    Raises PlanError naming the identity provider when its metadata cannot be used."""
+    Raises PlanError naming the identity provider when its metadata cannot be used; those in
+    `skip` are left as they are (drift set their connections aside)."""
     manifest = loaded.manifest
     assert manifest is not None
     now = now or dt.datetime.now(dt.UTC)
     picks: dict[str, Pick] = {}
     idps = dict(manifest.identity_providers)
-    for name in sorted(from_metadata_names(manifest)):
-        readout = readouts.get(name)
-        if readout is None or readout.saml is None:
-            why = readout.problems[0].message if readout and readout.problems else "not read"
-            raise PlanError(f"identity_providers.{name}.saml.certificate: from_metadata, but {why}")
-        try:
-            pick = pick_certificates(readout.saml.certificates, now)
-        except IdpDocumentError as exc:
-            raise PlanError(
-                f"identity_providers.{name}.saml.certificate: from_metadata, but {exc}"
-            ) from None
+    for name in sorted(from_metadata_names(manifest) - skip):
+        pick = metadata_pick(name, readouts.get(name), now)
         picks[name] = pick
         saml = idps[name].saml
         assert saml is not None

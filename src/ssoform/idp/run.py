@@ -38,6 +38,7 @@ async def read_for(
                 names=missing,
                 oidc=everything,
                 transport=config.idp_transport,
+                limits=config.idp_limits,
                 signers=signers,
             )
         )

@@ -21,8 +21,11 @@ __all__ = [
     "VALUE_CHARS",
     "attention",
     "counts",
+    "markdown_header",
     "render_plan_markdown",
     "render_plan_text",
+    "resource_units",
+    "shown_groups",
 ]
 
 COMMENT_LIMIT = 60_000
@@ -213,13 +216,8 @@ def render_plan_markdown(
     Nothing is dropped. When every field value would need more than `max_parts` parts, the
     changes that need a careful look stay in full and the others list their changed fields
     without values (the JSON plan, `json_hint`, holds them); every note stays."""
-    shown = [rc for rc in data["resource_changes"] if _shown(rc)]
-    first = [rc for rc in shown if attention(rc)]
-    rest = [rc for rc in shown if not attention(rc) and rc["action"] != "no-op"]
-    unchanged = [rc for rc in shown if not attention(rc) and rc["action"] == "no-op"]
-    header = render(
-        "plan.md.j2", {**data, "counts": counts(data), "json_hint": json_hint, "part": "{part}"}
-    )
+    first, rest, unchanged = shown_groups(data)
+    header = markdown_header(data, json_hint, "{part}")
     budget = limit - len(header) - 400
     parts = _pack(header, _blocks(data, first, rest, unchanged, budget, None), limit)
     if len(parts) > max_parts:
@@ -242,27 +240,60 @@ def _blocks(
     compact_hint: str | None,
 ) -> list[str]:
     """The Markdown blocks in order; with `compact_hint`, the other changes without values."""
-    blocks: list[str] = []
+    units = resource_units(data, (first, rest, unchanged), budget, compact_hint)
+    return [block for pieces, _ in units for block in pieces]
+
+
+def resource_units(
+    data: Mapping[str, Any],
+    groups: tuple[
+        Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]
+    ],
+    budget: int,
+    compact_hint: str | None,
+) -> list[tuple[list[str], int]]:
+    """The Markdown blocks grouped by what may not be cut apart: (the blocks of one change, 1),
+    a group's heading (0), the unmanaged objects (their number). `groups` are the careful-look,
+    other and unchanged-with-notes changes."""
+    units: list[tuple[list[str], int]] = []
     for title, group, compact in (
-        (
-            "Needs a careful look (deletes, replacements, enabling SSO, blocked, manual)",
-            first,
-            False,
-        ),
-        ("Other changes", rest, compact_hint is not None),
-        ("Unchanged, with notes", unchanged, compact_hint is not None),
+        (_CAREFUL, groups[0], False),
+        ("Other changes", groups[1], compact_hint is not None),
+        ("Unchanged, with notes", groups[2], compact_hint is not None),
     ):
         if not group:
             continue
-        blocks.append(f"### {title} ({len(group)})\n\n")
+        heading = [f"### {title} ({len(group)})\n\n"]
         if compact:
-            blocks.append(
+            heading.append(
                 "_A long plan: these changes list their fields; the values are in "
                 f"{compact_hint}._\n\n"
             )
-        for rc in group:
-            blocks += [_compact(rc)] if compact else _entries(rc, budget)
-    return blocks + _unmanaged(data, budget)
+        units.append((heading, 0))
+        units += [([_compact(rc)] if compact else _entries(rc, budget), 1) for rc in group]
+    unmanaged = _unmanaged(data, budget)
+    if unmanaged:
+        units.append((unmanaged, len(data["unmanaged"])))
+    return units
+
+
+def shown_groups(
+    data: Mapping[str, Any],
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """The changes the Markdown lists: those needing a careful look, the other changes, and
+    the unchanged ones with notes."""
+    shown = [rc for rc in data["resource_changes"] if _shown(rc)]
+    first = [rc for rc in shown if attention(rc)]
+    rest = [rc for rc in shown if not attention(rc) and rc["action"] != "no-op"]
+    unchanged = [rc for rc in shown if not attention(rc) and rc["action"] == "no-op"]
+    return first, rest, unchanged
+
+
+def markdown_header(data: Mapping[str, Any], json_hint: str, part: str) -> str:
+    """The Markdown plan's heading, counts, warnings and pointer to the whole plan."""
+    return render(
+        "plan.md.j2", {**data, "counts": counts(data), "json_hint": json_hint, "part": part}
+    )
 
 
 def _compact(rc: Mapping[str, Any]) -> str:
@@ -290,5 +321,16 @@ def _continued(data: Mapping[str, Any], label: str) -> str:
 
 
 def render_plan_text(data: Mapping[str, Any], *, color: bool) -> str:
-    """The plan for a terminal."""
-    return render("plan.txt.j2", {**data, "counts": counts(data)}, color=color)
+    """The plan for a terminal (what the template would otherwise filter per change, the
+    unverifiable paths, is listed here once: it kept a 5,000-change plan in Jinja's filters)."""
+    rows = [
+        {
+            **rc,
+            "unverifiable": [
+                f["path"] for f in rc["change"]["fields"] if f["write_only"] == "unverifiable"
+            ],
+        }
+        for rc in data["resource_changes"]
+    ]
+    context = {**data, "resource_changes": rows, "counts": counts(data)}
+    return render("plan.txt.j2", context, color=color)

@@ -10,6 +10,7 @@ secret or 100 kB into a report. Values keep their differences: they are spelled 
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -68,7 +69,9 @@ def _finalize(value: Any) -> Any:
     return visible(value)
 
 
+@functools.cache
 def _environment(color: bool) -> Environment:
+    """One environment per colour setting, so each template is compiled once per process."""
     env = Environment(
         finalize=_finalize,
         loader=PackageLoader("ssoform", "report/templates"),
