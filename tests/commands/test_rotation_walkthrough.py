@@ -1,6 +1,7 @@
 """The README's certificate rotation walk-through, as real processes against the sandbox: the
 IdP publishes a new certificate, drift reports the rotation with its date, plan picks it up,
-apply rolls it out, drift is clean."""
+apply rolls it out, drift is clean; once the IdP retires the old one, drift reports that Descope
+still trusts it and an apply removes it."""
 
 from __future__ import annotations
 
@@ -57,6 +58,13 @@ def test_rotation_walkthrough(tmp_path: Path) -> None:
     assert after.returncode == 0, after.stdout + after.stderr
     retired = run_cli(tmp_path, "sandbox", "rotate-certificate", "acme-okta", "--retire-old")
     assert retired.stdout == "acme-okta: retired 1 older signing certificate(s)\n"
+    # Descope still trusts the retired certificate: drift says so, and the plan removes it
+    lingering = run_cli(tmp_path, "drift", "--sandbox", "manifests", *fail_on)
+    assert lingering.returncode == 2, lingering.stdout + lingering.stderr
+    assert "additional_certificates" in lingering.stdout
+    cleanup = run_cli(tmp_path, "apply", "--sandbox", "manifests", "--auto-approve")
+    assert cleanup.returncode == 0, cleanup.stdout + cleanup.stderr
+    assert "additional_certificates:" in cleanup.stdout
     final = run_cli(tmp_path, "drift", "--sandbox", "manifests", *fail_on)
     assert final.returncode == 0, final.stdout + final.stderr
 

@@ -177,9 +177,13 @@ async def test_from_metadata_plan_picks_the_new_certificate_and_says_why(
     assert _idp_findings(report) == [] and not report.summary.failing
     harness.idps.retire_old("okta")
     retired = await harness.plan()
-    # the certificate stays; the Descope driver compares additional certificates only when some
-    # are given, so the retired one is left where it is
-    assert all(c.action is Action.NOOP for c in retired.changes)
+    # the metadata gives the whole set: the certificate stays, the retired one is removed
+    (change,) = [c for c in retired.changes if c.action is Action.UPDATE]
+    assert [(f.path, f.before, f.after) for f in change.changes] == [
+        ("additional_certificates", [old], [])
+    ]
+    settled = await harness.converge()
+    assert all(c.action is Action.NOOP for c in settled.changes)
 
 
 async def test_metadata_signing_certificate_refuses_unsigned_metadata(harness: Harness) -> None:

@@ -121,7 +121,10 @@ class DescopeDriver(HttpDriver):
             for name in ("sp_encryption_key", "sp_sign_key"):
                 if (ref := getattr(connection, name)) is not None:
                     secrets[name] = ref
-            if payload.get("additional_pems"):
+            # Managed when the manifest lists some, or when the metadata gave the whole set
+            # (then none listed means none: a certificate the IdP retired is removed).
+            managed = idp.saml is not None and idp.saml.certificates_from_metadata
+            if payload.get("additional_pems") or (managed and "additional_pems" in payload):
                 fields["additional_certificates"] = [
                     cert_id(pem) for pem in payload["additional_pems"]
                 ]

@@ -204,14 +204,8 @@ def resolve_from_metadata(
         picks[name] = pick
         saml = idps[name].saml
         assert saml is not None
-        resolved = saml.model_copy(
-            update={
-                "certificate": Certificate(pem=pick.primary.pem),
-                "additional_certificates": [
-                    *saml.additional_certificates,
-                    *(Certificate(pem=c.pem) for c in pick.additional),
-                ],
-            }
+        resolved = saml.resolved_from_metadata(
+            Certificate(pem=pick.primary.pem), [Certificate(pem=c.pem) for c in pick.additional]
         )
         idps[name] = idps[name].model_copy(update={"saml": resolved})
     if not picks:

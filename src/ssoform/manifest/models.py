@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     SerializationInfo,
     SerializerFunctionWrapHandler,
     Tag,
@@ -179,6 +180,25 @@ class SamlIdp(ManifestModel):
         description="Verify the metadata's XML signature with this certificate; "
         "unsigned or badly signed metadata is refused.",
     )
+    _certificates_from_metadata: bool = PrivateAttr(default=False)
+
+    @property
+    def certificates_from_metadata(self) -> bool:
+        """Whether `certificate` and `additional_certificates` were resolved from the
+        metadata (`certificate: {from_metadata: true}`): the metadata's set is then the whole
+        set, so an empty `additional_certificates` means none, not "leave them as they are"."""
+        return self._certificates_from_metadata
+
+    def resolved_from_metadata(self, primary: Certificate, others: list[Certificate]) -> SamlIdp:
+        """This IdP with the certificates its metadata publishes now."""
+        resolved = self.model_copy(
+            update={
+                "certificate": primary,
+                "additional_certificates": [*self.additional_certificates, *others],
+            }
+        )
+        resolved._certificates_from_metadata = True
+        return resolved
 
     @model_validator(mode="after")
     def _from_metadata_needs_url(self) -> SamlIdp:
