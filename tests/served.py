@@ -171,12 +171,17 @@ def serve(tmp_path: Path, state: str, *, latency: float = 0.05) -> Iterator[Serv
         wait_until_serving(server, [cf, ds])
         yield Served(manifest, state, env, cf, ds)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
+        stop(server)
+
+
+def stop(server: subprocess.Popen[str]) -> None:
+    """Stop a served `ssoform emulate` as a user would (SIGTERM), killing it if it hangs."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.communicate()
 
 
 def ssoform_run(served: Served, *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,8 +4,6 @@ against it through the network, until plan shows no changes."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sandbox_cli import run_cli
-from served import start_emulators
+from served import start_emulators, stop
 
 CANARY = "canary-e2e-oidc-secret-5d1c"
 
@@ -64,12 +62,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
         manifest.write_text(textwrap.dedent(MANIFEST.format(cf_url=cf_url, ds_url=ds_url)))
         yield manifest, env
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
+        stop(server)
 
 
 @pytest.mark.slow

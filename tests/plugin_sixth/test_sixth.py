@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import ssoform
-from served import TIMEOUT, get_json, start_emulators
+from served import TIMEOUT, get_json, start_emulators, stop
 from ssoform.cli import main
 
 PLUGIN = Path(__file__).parent
@@ -92,12 +91,7 @@ def sixth(tmp_path: Path) -> Iterator[Sixth]:
         manifest.write_text(textwrap.dedent(MANIFEST.format(port=ports["sixth"])))
         yield Sixth(manifest, tmp_path / "state.json", env, url)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
+        stop(server)
 
 
 def run(sixth: Sixth, *args: str) -> subprocess.CompletedProcess[str]:
