@@ -178,3 +178,58 @@ def test_hostile_values_reach_no_output_unsafely(
     imported = yaml.safe_load(written)
     domains = [d for t in imported["tenants"].values() for d in t.get("domains", [])]
     assert HOSTILE in domains
+
+
+class SecretIds(httpx.AsyncBaseTransport):
+    """The emulator, except that every connector it answers is named by the run's credential."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if "/sso_connectors" not in request.url.path or request.method == "DELETE":
+            return response
+        await response.aread()
+        body = json.loads(response.content)
+        result = body.get("result")
+        for connector in result if isinstance(result, list) else [result]:
+            if isinstance(connector, dict) and "id" in connector:
+                connector["id"] = CANARIES["CF_TOKEN"]
+        return httpx.Response(response.status_code, json=body)
+
+
+@pytest.fixture
+def secret_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name, value in CANARIES.items():
+        monkeypatch.setenv(name, value)
+    app = cloudflare.create_app(token=CANARIES["CF_TOKEN"])
+
+    def transport(*_: object) -> httpx.AsyncBaseTransport:
+        return SecretIds(emulator_transport(app))
+
+    config = lambda **kw: RunConfig(transport_factory=transport, backoff=False, **kw)  # noqa: E731
+    for command in ("plan", "apply"):
+        monkeypatch.setattr(f"ssoform.commands.{command}.run_config", config)
+    monkeypatch.chdir(tmp_path)
+    only_cf = MANIFEST.replace("      - {provider: ds, tenant_id: T1, protocol: oidc}\n", "")
+    (tmp_path / "m.yaml").write_text(only_cf.replace("  ds: {type: descope", "  # ds: {"))
+    return tmp_path
+
+
+def test_an_object_id_holding_a_secret_is_never_kept(
+    secret_ids: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = ["--state", "state.json"]
+    # The create answers with the credential as the new connector's id: not recorded.
+    code, applied = _run(capsys, "apply", "m.yaml", "--auto-approve", *state)
+    assert code == 1, applied
+    assert "id holds a secret this run uses" in applied
+    kept = (secret_ids / "state.json").read_text() if (secret_ids / "state.json").exists() else ""
+    # The connector now exists, named by the credential: a plan refuses to carry that id.
+    code, planned = _run(capsys, "plan", "m.yaml", "-o", "plan.json", *state)
+    assert code == 1, planned
+    assert len(planned.strip().splitlines()) == 1, planned
+    assert not (secret_ids / "plan.json").exists()
+    for text in (applied, kept, planned):
+        assert not leaked(text, CANARIES["CF_TOKEN"])

@@ -36,6 +36,7 @@ __all__ = [
     "MAX_TEXT",
     "REDACTED",
     "clean",
+    "holds_secret",
     "known_secrets",
     "redact_secrets",
     "redact_value",
@@ -159,6 +160,11 @@ def redact_secrets(text: str, secrets: Iterable[str] = ()) -> str:
             index.add(value)
         text = index.redact(text)
     return registered.redact(text)
+
+
+def holds_secret(text: str) -> bool:
+    """Whether `text` holds a registered secret in any of its encodings."""
+    return redact_secrets(text) != text
 
 
 def clean(text: str) -> str:

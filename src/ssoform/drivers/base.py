@@ -16,9 +16,11 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx
 
+from ssoform.errors import DriverError
 from ssoform.manifest.models import ConnectionBase, IdentityProvider, Manifest, Tenant
 from ssoform.manifest.secrets import SecretRef
 from ssoform.model import Desired, FieldChange, Live
+from ssoform.scrub import holds_secret
 
 __all__ = [
     "SECRET_SLOT",
@@ -31,6 +33,7 @@ __all__ = [
     "Guidance",
     "Imported",
     "LiveIssue",
+    "refuse_secret_id",
 ]
 
 BaseDirs = Callable[[tuple[str | int, ...]], str]
@@ -312,3 +315,18 @@ class Driver(ABC):
     def to_manifest(self, live: Live) -> Imported | None:
         """The manifest connection a live object stands for (None: cannot be imported)."""
         return None
+
+
+def refuse_secret_id(provider: str, object_id: str | None) -> None:
+    """Refuse an object id a provider answered that holds a secret this run resolved.
+
+    Values a provider answers are redacted wherever they are shown, but the id of an object
+    ssoform manages goes into plan files and state as it is, since apply acts on it: one that
+    holds a secret could only be kept by writing the secret, so it is refused (a DriverError)."""
+    if object_id and holds_secret(object_id):
+        raise DriverError(
+            provider,
+            "read the objects it holds",
+            "a managed object's id holds a secret this run uses; "
+            "refusing to keep it in a plan or state",
+        )

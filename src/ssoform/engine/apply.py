@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ssoform.drivers.base import Driver
+from ssoform.drivers.base import Driver, refuse_secret_id
 from ssoform.engine.backend import StateBackend
 from ssoform.engine.limits import BudgetStats
 from ssoform.engine.plan import Action, Plan, ResourceChange
@@ -231,6 +231,8 @@ class Applier:
         detail: str = "",
         unsent: set[str] | None = None,
     ) -> None:
+        if obj is not None and desired is not None:
+            refuse_secret_id(desired.provider, obj.id)
         async with self._write_lock:
             if remove:
                 self.state.resources.pop(address, None)

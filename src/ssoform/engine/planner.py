@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ssoform import __version__
-from ssoform.drivers.base import Driver
+from ssoform.drivers.base import Driver, refuse_secret_id
 from ssoform.engine.declared import plan_declared
 from ssoform.engine.live_index import duplicate_warnings, index_live, unmanaged_objects
 from ssoform.engine.plan import Action, Plan, ResourceChange, SecretPin, StatePin, Unmanaged
@@ -201,6 +201,8 @@ class Planner:
                 if w
             ),
         ).without_secrets()
+        for change in plan.changes:
+            refuse_secret_id(change.provider, change.live_id)
         return plan, live
 
     # --- one provider instance -------------------------------------------------------------
