@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from ssoform.drivers.base import Driver
 from ssoform.errors import SsoformError
-from ssoform.manifest.provider_types import (
-    BUILTIN_TYPES,
-    PluginError,
-    ProviderTypes,
-    load_ref,
-)
+from ssoform.manifest.provider_types import BUILTIN_TYPES, ProviderTypes, load_part
 
 __all__ = ["BUILTIN", "driver_class"]
 
@@ -27,13 +22,7 @@ def driver_class(type_name: str, types: ProviderTypes | None = None) -> type[Dri
     record = (types or ProviderTypes()).get(type_name)
     if record is None:
         raise SsoformError(f"no driver is installed for provider type {type_name!r}")
-    try:
-        cls = load_ref(record.driver)
-    except Exception as exc:
-        raise PluginError(
-            f"the driver of provider type {type_name!r} ({record.origin}) cannot be loaded: "
-            f"{type(exc).__name__}: {exc}"
-        ) from None
+    cls = load_part(record.driver, "driver", type_name, record.origin)
     if not (isinstance(cls, type) and issubclass(cls, Driver)):
         raise SsoformError(f"the driver for {type_name!r} is not an ssoform Driver")
     return cls

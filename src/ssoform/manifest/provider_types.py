@@ -41,6 +41,7 @@ __all__ = [
     "PluginError",
     "ProviderType",
     "ProviderTypes",
+    "load_part",
     "load_ref",
 ]
 
@@ -93,6 +94,19 @@ def load_ref(ref: str) -> Any:
     """The object a `"module:attr"` reference names (imported on demand)."""
     module_name, _, attr = ref.partition(":")
     return getattr(importlib.import_module(module_name), attr)
+
+
+def load_part(ref: str, part: str, type_name: str, origin: str) -> Any:
+    """The object `ref` names for one part of a provider type (its driver, its emulator), or a
+    one-line PluginError naming the part, the type and where it came from: a plugin part that
+    fails to import is the plugin's fault, never a traceback."""
+    try:
+        return load_ref(ref)
+    except Exception as exc:
+        raise PluginError(
+            f"the {part} of provider type {type_name!r} ({origin}) cannot be loaded: "
+            f"{ref}: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 _EMULATORS = "ssoform.emulators"

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from ssoform.errors import SsoformError
 from ssoform.manifest.models import Manifest
-from ssoform.manifest.provider_types import PluginError, ProviderType, ProviderTypes, load_ref
+from ssoform.manifest.provider_types import ProviderType, ProviderTypes, load_part
 from ssoform.sandbox.seeds import seed_nothing
 
 __all__ = ["EmulatorKind", "JsonStore", "kind_for", "known_kinds"]
@@ -58,19 +58,7 @@ class EmulatorKind:
         return app
 
     def _load(self, attr: str) -> Any:
-        return _loaded(f"{self.module}:{attr}", self.type_name, self.origin)
-
-
-def _loaded(ref: str, type_name: str, origin: str) -> Any:
-    """The object `ref` names, or a one-line error naming the provider type and its origin (a
-    plugin's emulator or seed that fails to import is the plugin's fault, never a traceback)."""
-    try:
-        return load_ref(ref)
-    except Exception as exc:
-        raise PluginError(
-            f"the emulator of provider type {type_name!r} ({origin}) cannot be loaded: "
-            f"{ref}: {type(exc).__name__}: {exc}"
-        ) from None
+        return load_part(f"{self.module}:{attr}", "emulator", self.type_name, self.origin)
 
 
 def _kind(record: ProviderType) -> EmulatorKind:
@@ -91,7 +79,9 @@ def _kind(record: ProviderType) -> EmulatorKind:
         credentials=lambda _config: dict(credentials),
         app_options=app_options,
         base_path=spec.base_path,
-        seed=_loaded(spec.seed, record.name, record.origin) if spec.seed else seed_nothing,
+        seed=load_part(spec.seed, "emulator", record.name, record.origin)
+        if spec.seed
+        else seed_nothing,
         origin=record.origin,
     )
 
