@@ -77,7 +77,12 @@ def _shown(rc: Mapping[str, Any]) -> bool:
 def _code(value: Any) -> str:
     """A Markdown code span holding `value` visibly (no backticks, line breaks or control
     characters inside, no registered secret, cut when very long)."""
-    text = visible(value).replace("`", "'")
+    return _span(visible(value))
+
+
+def _span(shown: str) -> str:
+    """A Markdown code span around text already made visible."""
+    text = shown.replace("`", "'")
     return f"`{text}`"
 
 
@@ -93,7 +98,7 @@ def _prose(value: Any) -> str:
 def _value(value: Any) -> str:
     if value is None:
         return "(none)"
-    return _code(shown_value(value))
+    return _span(shown_value(value))  # shown_value has made it visible
 
 
 def _field_line(f: Mapping[str, Any]) -> str:
