@@ -180,6 +180,17 @@ def test_hostile_values_reach_no_output_unsafely(
     assert HOSTILE in domains
 
 
+CLOUDFLARE_ONLY = f"""version: 1
+providers:
+  cf: {{type: cloudflare, api_token: {{env: CF_TOKEN}}}}
+tenants:
+  acme:
+    domains: [acme.com]
+    connections:
+      - {{provider: cf, account_id: {ACCOUNT}}}
+"""
+
+
 class SecretIds(httpx.AsyncBaseTransport):
     """The emulator, except that every connector it answers is named by the run's credential."""
 
@@ -212,8 +223,7 @@ def secret_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for command in ("plan", "apply"):
         monkeypatch.setattr(f"ssoform.commands.{command}.run_config", config)
     monkeypatch.chdir(tmp_path)
-    only_cf = MANIFEST.replace("      - {provider: ds, tenant_id: T1, protocol: oidc}\n", "")
-    (tmp_path / "m.yaml").write_text(only_cf.replace("  ds: {type: descope", "  # ds: {"))
+    (tmp_path / "m.yaml").write_text(CLOUDFLARE_ONLY)
     return tmp_path
 
 
