@@ -46,3 +46,11 @@ def test_a_port_already_taken_is_a_one_line_error(capsys: pytest.CaptureFixture[
     assert err.strip().splitlines() == [
         f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
     ]
+
+
+@pytest.mark.parametrize("port", ["1", "80", "1023"])
+def test_a_privileged_port_is_refused(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulate", "--port", port, "--only", "cloudflare"]) == 1
+    err = capsys.readouterr().err
+    assert f"{port} is a privileged port: give 0, or 1024 to 65000" in err
+    assert "Traceback" not in err

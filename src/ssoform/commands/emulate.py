@@ -30,10 +30,11 @@ PROJECT_ID = "P2emulator"
 @click.option(
     "--port",
     type=click.IntRange(0, 65000),
+    callback=lambda _ctx, _param, port: _unprivileged(port),
     default=8700,
     show_default=True,
-    help="The first emulator's port, the next ones following; 0: any free port for each "
-    "(the printed URLs say which).",
+    help="The first emulator's port (1024 to 65000), the next ones following; 0: any free port "
+    "for each (the printed URLs say which).",
 )
 @click.option(
     "--only", multiple=True, metavar="TYPE", help="Serve only these provider types (repeatable)."
@@ -106,6 +107,13 @@ def emulate_command(
     click.echo("Serving; press Ctrl-C to stop.", err=True)
     asyncio.run(_serve(apps))
     return 0
+
+
+def _unprivileged(port: int) -> int:
+    """0 (any free port), or a port from 1024 up: the emulators never take a privileged one."""
+    if 0 < port < 1024:
+        raise click.BadParameter(f"{port} is a privileged port: give 0, or 1024 to 65000")
+    return port
 
 
 def _listen(host: str, port: int) -> socket.socket:
