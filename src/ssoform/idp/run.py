@@ -57,7 +57,7 @@ def binding_of(loaded: LoadedManifest, config: RunConfig) -> dict[tuple[str, str
     classes: dict[str, type[Driver]] = {}  # a plugin's driver is looked up once per run
     for tname, tenant in manifest.tenants.items():
         for conn in tenant.connections:
-            idp = conn.idp or tenant.idp
+            idp = conn.idp_name(tenant)
             if idp is None:
                 continue
             kind = manifest.providers[conn.provider].type

@@ -56,7 +56,7 @@ def set_aside_unreadable(
     for tname, tenant in manifest.tenants.items():
         kept = []
         for conn in tenant.connections:
-            idp = conn.idp or tenant.idp
+            idp = conn.idp_name(tenant)
             if idp not in reasons:
                 kept.append(conn)
                 continue

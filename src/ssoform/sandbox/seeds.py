@@ -85,7 +85,7 @@ def seed_cantina(store: Any, manifest: Manifest, instance: str) -> None:
         seen.add(conn.company_id)
         domains = sorted(conn.email_domains(tenant))
         store.add_company(tenant.description or conn.company_id, conn.company_id)
-        idp = manifest.identity_providers.get(conn.idp or tenant.idp or "")
+        idp = manifest.identity_providers.get(conn.idp_name(tenant) or "")
         if len(seen) == 1 and idp is not None and idp.oidc is not None:
             store.create_connection(
                 conn.company_id,
